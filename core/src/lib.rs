@@ -1,1 +1,37 @@
 #![no_std]
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod close;
+pub mod config;
+pub mod connection;
+pub mod decode;
+pub mod error;
+pub mod frame;
+pub mod handshake;
+pub mod mask;
+pub mod utf8;
+
+pub use close::{CloseCode, CloseFrame};
+pub use config::{Config, MaskKeySource, NoMask, Role};
+pub use connection::{CloseState, Connection};
+pub use decode::{Decoder, Event, MessageKind};
+pub use error::ProtocolError;
+pub use frame::{FrameHeader, OpCode};
+
+/// The result of feeding a push parser: complete, or more bytes needed (not an error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Status<T> {
+    /// Parsed; the value is ready.
+    Complete(T),
+    /// The input ended before the item did: call again with more bytes.
+    Partial,
+}
