@@ -320,6 +320,16 @@ impl<K: MaskKeySource> Connection<K> {
         Ok(())
     }
 
+    /// Streaming API, unmasked sends only: `n` payload bytes of the current frame went out
+    /// as they were (a server writing a large payload straight from the caller's buffer).
+    pub fn frame_data_unmasked(&mut self, n: u64) -> Result<(), Error> {
+        if self.stream_key.is_some() || n > self.stream_left {
+            return Err(Error::InvalidState);
+        }
+        self.stream_left -= n;
+        Ok(())
+    }
+
     fn check_open(&self) -> Result<(), Error> {
         if self.close_sent {
             Err(Error::CloseSent)

@@ -25,6 +25,7 @@ pub use connection::{CloseState, Connection};
 pub use decode::{Decoder, Event, MessageKind};
 pub use error::ProtocolError;
 pub use frame::{FrameHeader, OpCode};
+pub use httparse;
 
 /// The result of feeding a push parser: complete, or more bytes needed (not an error).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,1 +1,37 @@
+//! Blocking `std::net` WebSocket client and server on the sans-IO `ferrobahn-core`.
+//!
+//! ```text
+//!  your code ── Message ──▶ Writer ── Connection::encode_* ──▶ wbuf ──▶ TcpStream
+//!  your code ◀── Message ── Reader ◀── Connection::read ◀── rbuf ◀── TcpStream
+//!                              │  (pong / close reply owed) ──▶ wbuf
+//!  server: Server::serve → thread per connection → accept_with (handshake) → handler(WebSocket)
+//!  client: connect(url) / ClientBuilder → TCP → handshake → WebSocket
+//! ```
+//!
+//! The path of a frame: the reader thread reads socket bytes into its growable read buffer;
+//! [`ferrobahn_core::Connection::read`] unmasks them in place, checks them (RFC 6455 rules,
+//! limits, UTF-8 as it arrives) and yields frame events; the message API appends data to a
+//! message buffer and returns a [`Message`] when the frame with FIN ends. Pongs and close
+//! replies the core owes go into the shared write buffer, flushed before the reader blocks
+//! again. The core owns every protocol decision; this crate owns sockets, threads, buffers,
+//! timeouts and randomness (masking keys from the OS).
+//!
+//! A WAMP CALL will travel the same path as a text or binary message (WAMP over WebSocket,
+//! a later layer), decoded by the core's WAMP codecs.
 
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod client;
+pub mod entropy;
+pub mod error;
+pub mod message;
+pub mod server;
+pub mod websocket;
+
+pub use client::{connect, ClientBuilder};
+pub use error::{Error, Result};
+pub use ferrobahn_core as core_crate;
+pub use message::{Close, Message};
+pub use server::{accept, accept_with, Server, ServerConfig};
+pub use websocket::{Incoming, Reader, Settings, Stream, WebSocket, Writer};

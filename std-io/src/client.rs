@@ -1,0 +1,222 @@
+//! The blocking client: `connect("ws://host:port/path")` or a [`ClientBuilder`].
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use ferrobahn_core::handshake::{self, ClientRequest, HandshakeError};
+use ferrobahn_core::httparse;
+use ferrobahn_core::{Role, Status};
+
+use crate::entropy;
+use crate::error::{Error, Result};
+use crate::websocket::{Settings, Stream, WebSocket};
+
+/// Largest HTTP response head we accept.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// Connects to a `ws://` URL with default settings.
+pub fn connect(url: &str) -> Result<WebSocket> {
+    ClientBuilder::new(url).connect()
+}
+
+/// Where and how to connect.
+#[derive(Clone, Debug)]
+pub struct ClientBuilder {
+    url: String,
+    protocols: Vec<String>,
+    headers: Vec<(String, String)>,
+    origin: Option<String>,
+    connect_timeout: Option<Duration>,
+    handshake_timeout: Duration,
+    nodelay: bool,
+    settings: Settings,
+}
+
+/// A parsed `ws://` URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WsUrl {
+    /// Host name or address (IPv6 without brackets).
+    pub host: String,
+    /// Port (80 by default).
+    pub port: u16,
+    /// Path and query, starting with `/`.
+    pub path: String,
+    /// The `Host` header value.
+    pub host_header: String,
+}
+
+impl WsUrl {
+    /// Parses `ws://host[:port][/path][?query]`.
+    pub fn parse(url: &str) -> Result<Self> {
+        let uri: http::Uri = url.parse().map_err(|e| Error::Url(format!("{url}: {e}")))?;
+        match uri.scheme_str() {
+            Some("ws") => {}
+            Some("wss") => return Err(Error::Url(format!("{url}: wss:// needs the TLS transport (not built in yet)"))),
+            _ => return Err(Error::Url(format!("{url}: scheme must be ws://"))),
+        }
+        let authority = uri.host().ok_or_else(|| Error::Url(format!("{url}: no host")))?;
+        let host = authority.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let port = uri.port_u16().unwrap_or(80);
+        let path = uri.path_and_query().map_or("/".to_owned(), |p| p.as_str().to_owned());
+        let path = if path.is_empty() { "/".to_owned() } else { path };
+        let host_header = match uri.port_u16() {
+            Some(p) => format!("{authority}:{p}"),
+            None => authority.to_owned(),
+        };
+        Ok(Self { host, port, path, host_header })
+    }
+}
+
+impl ClientBuilder {
+    /// A client for `url` with default settings.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            protocols: Vec::new(),
+            headers: Vec::new(),
+            origin: None,
+            connect_timeout: Some(Duration::from_secs(10)),
+            handshake_timeout: Duration::from_secs(10),
+            nodelay: true,
+            settings: Settings::default(),
+        }
+    }
+
+    /// Subprotocols to offer, in order of preference.
+    pub fn protocols<I: IntoIterator<Item = S>, S: Into<String>>(mut self, p: I) -> Self {
+        self.protocols = p.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// An extra request header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The `Origin` header.
+    pub fn origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = Some(origin.into());
+        self
+    }
+
+    /// TCP connect timeout (`None`: the OS default).
+    pub fn connect_timeout(mut self, t: Option<Duration>) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Time allowed for the opening handshake.
+    pub fn handshake_timeout(mut self, t: Duration) -> Self {
+        self.handshake_timeout = t;
+        self
+    }
+
+    /// `TCP_NODELAY` (on by default: WebSocket messages are latency-bound).
+    pub fn nodelay(mut self, on: bool) -> Self {
+        self.nodelay = on;
+        self
+    }
+
+    /// Connection settings (limits, timeouts, masking, auto-fragmentation).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Connects over TCP and performs the handshake.
+    pub fn connect(self) -> Result<WebSocket> {
+        let url = WsUrl::parse(&self.url)?;
+        let addrs: Vec<_> = (url.host.as_str(), url.port).to_socket_addrs()?.collect();
+        let mut last = None;
+        let mut stream = None;
+        for addr in addrs {
+            let r = match self.connect_timeout {
+                Some(t) => TcpStream::connect_timeout(&addr, t),
+                None => TcpStream::connect(addr),
+            };
+            match r {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let stream = match stream {
+            Some(s) => s,
+            None => return Err(last.map_or_else(|| Error::Url(format!("{}: no address", self.url)), Error::Io)),
+        };
+        stream.set_nodelay(self.nodelay)?;
+        self.handshake(stream, &url)
+    }
+
+    /// Performs the handshake over a stream the caller connected (any [`Stream`]).
+    pub fn connect_stream<S: Stream>(self, stream: S) -> Result<WebSocket<S>> {
+        let url = WsUrl::parse(&self.url)?;
+        self.handshake(stream, &url)
+    }
+
+    fn handshake<S: Stream>(self, mut stream: S, url: &WsUrl) -> Result<WebSocket<S>> {
+        let mut nonce = [0u8; 16];
+        entropy::fill(&mut nonce);
+        let key = handshake::client_key(nonce);
+        let protocols: Vec<&str> = self.protocols.iter().map(String::as_str).collect();
+        let headers: Vec<(&str, &[u8])> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        let request = ClientRequest {
+            host: &url.host_header,
+            path: &url.path,
+            key: &key,
+            protocols: &protocols,
+            extensions: "",
+            origin: self.origin.as_deref(),
+            headers: &headers,
+        };
+        let mut buf = vec![0u8; 1024 + headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>() + url.path.len() + url.host_header.len()];
+        let n = request.write(&mut buf)?;
+        stream.write_all(&buf[..n])?;
+        stream.flush()?;
+
+        let deadline = Instant::now() + self.handshake_timeout;
+        let mut head = Vec::with_capacity(1024);
+        let mut chunk = [0u8; 1024];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
+            }
+            stream.set_read_timeout(Some(left))?;
+            let n = stream.read(&mut chunk)?;
+            if n == 0 {
+                return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            head.extend_from_slice(&chunk[..n]);
+            let mut storage = [httparse::EMPTY_HEADER; 64];
+            match handshake::parse_response(&head, &mut storage, &request)? {
+                Status::Partial if head.len() > MAX_HEAD => return Err(HandshakeError::TooLarge.into()),
+                Status::Partial => continue,
+                Status::Complete((resp, used)) => {
+                    let protocol = resp.protocol.map(str::to_owned);
+                    let leftover = head[used..].to_vec();
+                    return WebSocket::from_stream(stream, Role::Client, self.settings, &leftover, protocol);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_forms() {
+        let u = WsUrl::parse("ws://127.0.0.1:9001/runCase?case=3&agent=x").unwrap();
+        assert_eq!((u.host.as_str(), u.port, u.path.as_str(), u.host_header.as_str()), ("127.0.0.1", 9001, "/runCase?case=3&agent=x", "127.0.0.1:9001"));
+        let u = WsUrl::parse("ws://example.com").unwrap();
+        assert_eq!((u.port, u.path.as_str(), u.host_header.as_str()), (80, "/", "example.com"));
+        let u = WsUrl::parse("ws://[::1]:80/x").unwrap();
+        assert_eq!(u.host, "::1");
+        assert!(WsUrl::parse("http://x/").is_err());
+    }
+}

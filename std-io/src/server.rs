@@ -1,0 +1,265 @@
+//! The blocking server: a listener, one thread per connection, the opening handshake with
+//! origin checks, subprotocol choice and a hook that sees `http` request and response types.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ferrobahn_core::handshake::{self, Accept, HandshakeError};
+use ferrobahn_core::httparse;
+use ferrobahn_core::{Role, Status};
+
+use crate::error::{Error, Result};
+use crate::websocket::{Settings, Stream, WebSocket};
+
+/// Largest HTTP request head accepted (larger → 431).
+const MAX_HEAD: usize = 16 * 1024;
+
+/// A handshake hook: sees the request and the response about to be sent (headers may be
+/// added, `Sec-WebSocket-Protocol` changed), or refuses with any HTTP response (a status, a
+/// redirect with `Location`, a body).
+pub type HandshakeHook =
+    dyn Fn(&http::Request<()>, &mut http::Response<()>) -> Result<(), http::Response<Option<String>>> + Send + Sync;
+
+/// Server settings.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// Per-connection settings.
+    pub settings: Settings,
+    /// Time a client has to send its whole request (slowloris guard).
+    pub handshake_timeout: Duration,
+    /// Connections served at once; more get 503.
+    pub max_connections: usize,
+    /// Allowed `Origin` patterns (`*` wildcards); empty allows any origin.
+    pub allowed_origins: Vec<String>,
+    /// Whether the `null` origin is allowed when `allowed_origins` is set.
+    pub allow_null_origin: bool,
+    /// Subprotocols we speak, in our order of preference: the first the client also
+    /// offers is chosen.
+    pub protocols: Vec<String>,
+    /// `Server` header (the Autobahn TestSuite names the agent after it).
+    pub server_name: Option<String>,
+    /// Headers added to every 101 response.
+    pub headers: Vec<(String, String)>,
+    /// The handshake hook, if any.
+    pub hook: Option<Arc<HandshakeHook>>,
+    /// `TCP_NODELAY` on accepted sockets.
+    pub nodelay: bool,
+    /// Stack size of connection threads.
+    pub thread_stack_size: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            settings: Settings::default(),
+            handshake_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
+            allowed_origins: Vec::new(),
+            allow_null_origin: false,
+            protocols: Vec::new(),
+            server_name: Some(concat!("ferrobahn/", env!("CARGO_PKG_VERSION")).to_owned()),
+            headers: Vec::new(),
+            hook: None,
+            nodelay: true,
+            thread_stack_size: 128 * 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("settings", &self.settings)
+            .field("max_connections", &self.max_connections)
+            .field("protocols", &self.protocols)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A listening WebSocket server.
+pub struct Server {
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    active: Arc<AtomicUsize>,
+}
+
+impl Server {
+    /// Binds `addr` (use port 0 and [`local_addr`](Self::local_addr) in tests).
+    pub fn bind(addr: impl ToSocketAddrs, config: ServerConfig) -> Result<Self> {
+        Ok(Self { listener: TcpListener::bind(addr)?, config: Arc::new(config), active: Arc::new(AtomicUsize::new(0)) })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Connections being served now.
+    pub fn active_connections(&self) -> usize {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// Accepts connections forever, each on its own thread: handshake, then `handler`.
+    /// Handshake failures are answered with their HTTP status and logged.
+    pub fn serve<F>(&self, handler: F) -> Result<()>
+    where
+        F: Fn(WebSocket) + Send + Sync + 'static,
+    {
+        let handler = Arc::new(handler);
+        loop {
+            let (mut stream, peer) = match self.listener.accept() {
+                Ok(s) => s,
+                Err(e) => {
+                    log::warn!("accept failed: {e}");
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+            };
+            if self.active.fetch_add(1, Ordering::AcqRel) >= self.config.max_connections {
+                self.active.fetch_sub(1, Ordering::AcqRel);
+                log::warn!("{peer}: over max_connections, answering 503");
+                let mut out = [0u8; 256];
+                if let Ok(n) = handshake::write_error(&mut out, 503, &[("Retry-After", b"1")], "too many connections\n") {
+                    let _ = stream.write_all(&out[..n]);
+                }
+                continue;
+            }
+            let guard = ActiveGuard(Arc::clone(&self.active));
+            let config = Arc::clone(&self.config);
+            let handler = Arc::clone(&handler);
+            let spawned = std::thread::Builder::new()
+                .name("ferrobahn-conn".into())
+                .stack_size(config.thread_stack_size)
+                .spawn(move || {
+                    let _guard = guard;
+                    match accept_with(stream, &config) {
+                        Ok(ws) => handler(ws),
+                        Err(e) => log::debug!("{peer}: handshake failed: {e}"),
+                    }
+                });
+            if let Err(e) = spawned {
+                log::warn!("cannot spawn a connection thread: {e}");
+            }
+        }
+    }
+}
+
+struct ActiveGuard(Arc<AtomicUsize>);
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Performs the server handshake on an accepted TCP stream with default settings.
+pub fn accept(stream: TcpStream) -> Result<WebSocket> {
+    accept_with(stream, &ServerConfig::default())
+}
+
+/// Performs the server handshake on an accepted TCP stream.
+pub fn accept_with(stream: TcpStream, config: &ServerConfig) -> Result<WebSocket> {
+    stream.set_nodelay(config.nodelay)?;
+    accept_stream(stream, config)
+}
+
+fn refuse<S: Write>(stream: &mut S, status: u16, headers: &[(&str, &[u8])], body: &str) {
+    let mut out = vec![0u8; 512 + body.len() + headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>()];
+    if let Ok(n) = handshake::write_error(&mut out, status, headers, body) {
+        let _ = stream.write_all(&out[..n]);
+        let _ = stream.flush();
+    }
+}
+
+/// Performs the server handshake on any [`Stream`].
+pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<WebSocket<S>> {
+    let deadline = Instant::now() + config.handshake_timeout;
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
+        }
+        stream.set_read_timeout(Some(left))?;
+        let n = match stream.read(&mut chunk) {
+            Ok(0) => return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into())),
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                refuse(&mut stream, 408, &[], "");
+                return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        head.extend_from_slice(&chunk[..n]);
+        let mut storage = [httparse::EMPTY_HEADER; 64];
+        let parsed = match handshake::parse_request(&head, &mut storage) {
+            Ok(Status::Partial) if head.len() > MAX_HEAD => Err(HandshakeError::TooLarge),
+            Ok(Status::Partial) => continue,
+            Ok(Status::Complete(c)) => Ok(c),
+            Err(e) => Err(e),
+        };
+        let (req, used) = match parsed {
+            Ok(c) => c,
+            Err(e) => {
+                refuse(&mut stream, e.status(), &[], "not a valid WebSocket handshake\n");
+                return Err(e.into());
+            }
+        };
+        if !config.allowed_origins.is_empty() {
+            let patterns: Vec<&str> = config.allowed_origins.iter().map(String::as_str).collect();
+            if !handshake::origin_allowed(req.origin(), &patterns, config.allow_null_origin) {
+                refuse(&mut stream, 403, &[], "origin not allowed\n");
+                return Err(Error::Handshake(HandshakeError::Status(403)));
+            }
+        }
+        let mut protocol: Option<String> =
+            config.protocols.iter().find(|p| req.protocols().any(|o| o == p.as_str())).cloned();
+        let mut response = http::Response::new(());
+        for (n, v) in &config.headers {
+            if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(n.as_bytes()), http::HeaderValue::from_str(v)) {
+                response.headers_mut().append(n, v);
+            }
+        }
+        if let Some(hook) = &config.hook {
+            let request = to_http_request(&req)?;
+            if let Some(p) = &protocol {
+                if let Ok(v) = http::HeaderValue::from_str(p) {
+                    response.headers_mut().insert("sec-websocket-protocol", v);
+                }
+            }
+            if let Err(deny) = hook(&request, &mut response) {
+                let status = deny.status().as_u16();
+                let headers: Vec<(&str, &[u8])> = deny.headers().iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+                refuse(&mut stream, status, &headers, deny.body().as_deref().unwrap_or(""));
+                return Err(Error::Handshake(HandshakeError::Status(status)));
+            }
+            protocol = response
+                .headers_mut()
+                .remove("sec-websocket-protocol")
+                .and_then(|v| v.to_str().ok().map(str::to_owned));
+        }
+        let extra: Vec<(&str, &[u8])> = response.headers().iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        let accept = req.accept();
+        let mut out = vec![0u8; 512 + extra.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>() + protocol.as_ref().map_or(0, String::len)];
+        let n = handshake::write_accept(
+            &mut out,
+            &accept,
+            &Accept { protocol: protocol.as_deref(), extensions: "", server: config.server_name.as_deref(), headers: &extra },
+        )?;
+        stream.write_all(&out[..n])?;
+        let leftover = head[used..].to_vec();
+        return WebSocket::from_stream(stream, Role::Server, config.settings, &leftover, protocol);
+    }
+}
+
+fn to_http_request(req: &handshake::ClientHandshake<'_, '_>) -> Result<http::Request<()>> {
+    let mut b = http::Request::builder().method("GET").uri(req.path);
+    for h in req.headers {
+        b = b.header(h.name, h.value);
+    }
+    b.body(()).map_err(|_| Error::Handshake(HandshakeError::Http(httparse::Error::Token)))
+}
