@@ -16,6 +16,7 @@ pub mod decode;
 pub mod error;
 pub mod frame;
 pub mod handshake;
+pub mod io;
 pub mod mask;
 pub mod utf8;
 
