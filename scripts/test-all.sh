@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs every test of ferrobahn, stopping at the first failing step:
+#   1. cargo fmt --check          4. no_std build of ferrobahn-core for thumbv7em-none-eabihf
+#   2. cargo clippy -D warnings   5. release build of the examples
+#   3. cargo test                 6. Autobahn TestSuite, server and client roles
+# Needs: the Rust toolchain (via rustup, for the thumbv7em target), gcc, Python 3.11.
+# Usage: scripts/test-all.sh        (CI runs it through .ci/run)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+EMBEDDED_TARGET=thumbv7em-none-eabihf
+TOTAL_STEPS=6
+step_no=0
+step_name=""
+step_start=$SECONDS
+all_start=$SECONDS
+
+step_done() {
+    if ((step_no > 0)); then
+        printf '==> step %d/%d passed: %s (%d s)\n' "$step_no" "$TOTAL_STEPS" "$step_name" $((SECONDS - step_start))
+    fi
+}
+step() {
+    step_done
+    step_no=$((step_no + 1))
+    step_name="$*"
+    step_start=$SECONDS
+    printf '\n'
+    printf '=%.0s' {1..88}
+    printf '\n==> step %d/%d: %s\n' "$step_no" "$TOTAL_STEPS" "$step_name"
+    printf '=%.0s' {1..88}
+    printf '\n'
+}
+on_exit() {
+    local rc=$?
+    if ((rc != 0)); then
+        printf '\n==> FAILED at step %d/%d: %s (exit status %d)\n' "$step_no" "$TOTAL_STEPS" "$step_name" "$rc" >&2
+    fi
+}
+trap on_exit EXIT
+
+step "formatting: cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+step "lints: cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "unit and integration tests: cargo test --workspace"
+cargo test --workspace
+
+step "no_std: ferrobahn-core for $EMBEDDED_TARGET (no features, then alloc)"
+if ! command -v rustup >/dev/null 2>&1; then
+    echo "rustup not found: it is needed to install the $EMBEDDED_TARGET standard library" >&2
+    exit 1
+fi
+installed_targets="$(rustup target list --installed)"
+if ! grep -qx "$EMBEDDED_TARGET" <<<"$installed_targets"; then
+    rustup target add "$EMBEDDED_TARGET"
+fi
+cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features
+cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features alloc
+
+step "examples: cargo build --release --examples"
+cargo build --release --examples
+
+step "Autobahn TestSuite: scripts/autobahn.sh (server and client roles)"
+venv="$(scripts/venv.sh)"
+echo "kosoku venv: $venv"
+AUTOBAHN_VENV="$venv" scripts/autobahn.sh
+
+step_done
+printf '\n==> all %d steps passed (%d s)\n' "$TOTAL_STEPS" $((SECONDS - all_start))
