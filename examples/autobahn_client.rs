@@ -12,7 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut ws = connect(&format!("{base}/getCaseCount"))?;
     let count: u32 = match ws.read()? {
-        Message::Text(t) => t.trim().parse()?,
+        Message::Text(t) => t.as_str().trim().parse()?,
         other => return Err(format!("unexpected reply to getCaseCount: {other:?}").into()),
     };
     drain(&mut ws);

@@ -12,6 +12,16 @@
 //!
 //! Buffers shorter than [`SMALL`] bytes always take the byte-at-a-time loop.
 //!
+//! The word and SIMD kernels work in place without a scalar head or tail loop:
+//! the first and last vector (or word) of the buffer are loaded and masked
+//! first, unaligned; the body then runs over aligned vectors (an in-place
+//! read-modify-write that straddles cache lines costs about a third of the
+//! throughput here); finally the first and last vectors are stored over the
+//! body's edges. Every byte is read before it is written and only ever written
+//! with its masked value, so the overlaps are harmless. All loads and stores
+//! are the unaligned kind, so alignment matters for speed only, never for
+//! soundness.
+//!
 //! The individual kernels are reachable through the hidden [`kernels`] module
 //! for benchmarks and tests. The SIMD ones are handed out only as
 //! `Option<Kernel>`, which is `Some` only when the CPU supports them, so safe
@@ -24,8 +34,9 @@
 #[cfg(feature = "std")]
 extern crate std;
 
-/// Buffers shorter than this go straight to the byte-at-a-time loop: the SIMD
-/// set-up (key broadcast, head alignment) is not worth it below this size.
+/// Buffers shorter than this go straight to the byte-at-a-time loop: below
+/// this size the kernels' set-up (rotating and broadcasting the key, the
+/// overlapping edges) does not pay for itself.
 pub const SMALL: usize = 16;
 
 /// The signature shared by [`apply_mask`] and every kernel in [`kernels`].
@@ -64,17 +75,79 @@ const fn next_phase(phase: usize, len: usize) -> usize {
     phase.wrapping_add(len) & 3
 }
 
-/// `N` bytes of the key stream starting at `phase`: `key[(phase + i) % 4]`.
-/// With `N` a multiple of 4 this is the key rotated by `phase` and replicated,
-/// ready to XOR against any `N`-byte block that starts at that phase.
+/// The four key bytes starting at `phase`, `key[(phase + i) % 4]` for `i` in
+/// `0..4`, as a native-endian word: the key rotated by the phase. Any run of
+/// bytes starting at that phase is masked by repeating this word.
 #[inline(always)]
-fn key_stream<const N: usize>(key: [u8; 4], phase: usize) -> [u8; N] {
+fn key_word(key: [u8; 4], phase: usize) -> u32 {
+    let k = u32::from_ne_bytes(key);
+    // `phase & 3` is at most 3, so the shift is at most 24.
+    let bits = 8 * (phase & 3) as u32;
+    if cfg!(target_endian = "little") {
+        k.rotate_right(bits)
+    } else {
+        k.rotate_left(bits)
+    }
+}
+
+/// `N` bytes of `word` repeated (`N` a multiple of 4): a vector's worth of key.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[inline(always)]
+fn splat<const N: usize>(word: u32) -> [u8; N] {
     let mut out = [0u8; N];
-    let phase = phase & 3;
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = key[(phase + i) & 3];
+    for chunk in out.chunks_exact_mut(4) {
+        chunk.copy_from_slice(&word.to_ne_bytes());
     }
     out
+}
+
+/// `word` twice, as a `u64` (the same in either byte order).
+#[inline(always)]
+fn splat64(word: u32) -> u64 {
+    u64::from(word) << 32 | u64::from(word)
+}
+
+/// Bytes from `ptr` to the next `align`-byte boundary (`align` a power of two).
+/// Only ever used for speed: every load and store below is unaligned, so
+/// nothing depends on this for soundness.
+#[inline(always)]
+fn misalignment(ptr: *const u8, align: usize) -> usize {
+    (align - (ptr as usize & (align - 1))) & (align - 1)
+}
+
+/// `N` bytes of `bytes` from `at`, as an array (the bounds are checked).
+#[inline(always)]
+fn array<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&bytes[at..at + N]);
+    out
+}
+
+/// Masks a buffer of fewer than 16 bytes with at most two overlapping words.
+///
+/// Both words are read before either is written back, so the bytes they share
+/// are masked once, with the same value.
+#[inline(always)]
+fn short(buf: &mut [u8], key: [u8; 4], phase: usize) {
+    let len = buf.len();
+    debug_assert!(len < 16);
+    if len >= 8 {
+        let k = |offset: usize| splat64(key_word(key, phase.wrapping_add(offset)));
+        let first = u64::from_ne_bytes(array(buf, 0)) ^ k(0);
+        let last = u64::from_ne_bytes(array(buf, len - 8)) ^ k(len - 8);
+        buf[..8].copy_from_slice(&first.to_ne_bytes());
+        buf[len - 8..].copy_from_slice(&last.to_ne_bytes());
+    } else if len >= 4 {
+        let k = |offset: usize| key_word(key, phase.wrapping_add(offset));
+        let first = u32::from_ne_bytes(array(buf, 0)) ^ k(0);
+        let last = u32::from_ne_bytes(array(buf, len - 4)) ^ k(len - 4);
+        buf[..4].copy_from_slice(&first.to_ne_bytes());
+        buf[len - 4..].copy_from_slice(&last.to_ne_bytes());
+    } else {
+        for (b, k) in buf.iter_mut().zip(key_word(key, phase).to_ne_bytes()) {
+            *b ^= k;
+        }
+    }
 }
 
 /// Kernel selection. The index constants name the kernels; an index is only
@@ -82,7 +155,7 @@ fn key_stream<const N: usize>(key: [u8; 4], phase: usize) -> [u8; N] {
 /// what the `unsafe` calls in [`dispatch::run`] rely on.
 mod dispatch {
     use super::kernels;
-    #[cfg(feature = "std")]
+    #[cfg(all(feature = "std", any(target_arch = "x86_64", target_arch = "aarch64")))]
     use super::std;
     #[cfg(feature = "std")]
     use core::sync::atomic::{AtomicU8, Ordering};
@@ -180,19 +253,19 @@ mod dispatch {
             AVX2 => {
                 // SAFETY: `AVX2` is only chosen when AVX2 is enabled at compile time
                 // (`STATIC`) or `is_x86_feature_detected!("avx2")` returned true (`detect`).
-                unsafe { super::x86::avx2(buf, key, phase) }
+                unsafe { super::x86::avx2::mask(buf, key, phase) }
             }
             #[cfg(target_arch = "x86_64")]
             SSE2 => {
                 // SAFETY: `SSE2` is only chosen when SSE2 is enabled at compile time
                 // (`STATIC`) or `is_x86_feature_detected!("sse2")` returned true (`detect`).
-                unsafe { super::x86::sse2(buf, key, phase) }
+                unsafe { super::x86::sse2::mask(buf, key, phase) }
             }
             #[cfg(target_arch = "aarch64")]
             NEON => {
                 // SAFETY: `NEON` is only chosen when NEON is enabled at compile time
                 // (`STATIC`) or `is_aarch64_feature_detected!("neon")` returned true (`detect`).
-                unsafe { super::arm::neon(buf, key, phase) }
+                unsafe { super::arm::neon::mask(buf, key, phase) }
             }
             _ => {
                 debug_assert_eq!(k, WORD);
@@ -223,20 +296,49 @@ pub mod kernels {
         p
     }
 
-    /// Eight bytes at a time through `u64`, in safe portable code. The key is
-    /// rotated by `phase` and replicated to 8 bytes; since 8 is a multiple of 4
-    /// every 8-byte chunk starts at the same phase.
+    /// Eight bytes at a time through `u64`, in safe portable code.
+    ///
+    /// The key is rotated by the phase and replicated to 8 bytes; 8 being a
+    /// multiple of 4, every 8-byte chunk of a run starts at the same phase. The
+    /// chunks start at a 16-byte boundary (the compiler may turn the loop into
+    /// 16-byte vector code); the unaligned head and the tail are covered by
+    /// words read before the loop and written back after it.
     pub fn word(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
-        let end = super::next_phase(phase, buf.len());
-        let k = u64::from_ne_bytes(super::key_stream::<8>(key, phase));
-        let mut chunks = buf.chunks_exact_mut(8);
-        for chunk in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(chunk);
-            chunk.copy_from_slice(&(u64::from_ne_bytes(w) ^ k).to_ne_bytes());
+        use super::array;
+        let len = buf.len();
+        let end = super::next_phase(phase, len);
+        if len < 16 {
+            super::short(buf, key, phase);
+            return end;
         }
-        // The chunks covered a multiple of 8 bytes, so the tail starts at `phase` too.
-        scalar(chunks.into_remainder(), key, phase);
+        let key_at =
+            |offset: usize| super::splat64(super::key_word(key, phase.wrapping_add(offset)));
+        let load = |buf: &[u8], at: usize| u64::from_ne_bytes(array(buf, at));
+
+        // Everything is read before anything is written: the head and tail words
+        // overlap the body, and each byte must be masked exactly once.
+        let head0 = load(buf, 0) ^ key_at(0);
+        let head1 = load(buf, 8) ^ key_at(8);
+        let tail = load(buf, len - 8) ^ key_at(len - 8);
+
+        let start = super::misalignment(buf.as_ptr(), 16); // < 16: inside the head words
+        let k = key_at(start);
+        let mask8 = |chunk: &mut [u8]| {
+            let w = u64::from_ne_bytes(array(chunk, 0)) ^ k;
+            chunk.copy_from_slice(&w.to_ne_bytes());
+        };
+        // Four words per iteration: with a plain 8-byte loop LLVM unrolls less
+        // and the loop measured slower and noticeably less steady.
+        let mut blocks = buf[start..].chunks_exact_mut(32);
+        for block in &mut blocks {
+            block.chunks_exact_mut(8).for_each(mask8);
+        }
+        // The body's last partial chunk (< 8 bytes) lies inside the tail word.
+        blocks.into_remainder().chunks_exact_mut(8).for_each(mask8);
+
+        buf[..8].copy_from_slice(&head0.to_ne_bytes());
+        buf[8..16].copy_from_slice(&head1.to_ne_bytes());
+        buf[len - 8..].copy_from_slice(&tail.to_ne_bytes());
         end
     }
 
@@ -246,7 +348,7 @@ pub mod kernels {
         fn run(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
             // SAFETY: `run` can only be named inside `sse2()`, which hands it out
             // only after establishing that the CPU supports SSE2.
-            unsafe { super::x86::sse2(buf, key, phase) }
+            unsafe { super::x86::sse2::mask(buf, key, phase) }
         }
         if super::x86::has_sse2() {
             Some(run)
@@ -261,7 +363,7 @@ pub mod kernels {
         fn run(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
             // SAFETY: `run` can only be named inside `avx2()`, which hands it out
             // only after establishing that the CPU supports AVX2.
-            unsafe { super::x86::avx2(buf, key, phase) }
+            unsafe { super::x86::avx2::mask(buf, key, phase) }
         }
         if super::x86::has_avx2() {
             Some(run)
@@ -276,7 +378,7 @@ pub mod kernels {
         fn run(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
             // SAFETY: `run` can only be named inside `neon()`, which hands it out
             // only after establishing that the CPU supports NEON.
-            unsafe { super::arm::neon(buf, key, phase) }
+            unsafe { super::arm::neon::mask(buf, key, phase) }
         }
         if super::arm::has_neon() {
             Some(run)
@@ -312,15 +414,88 @@ pub mod kernels {
     }
 }
 
+/// The body of a SIMD kernel with `$w`-byte vectors, expanded inside an
+/// `unsafe fn` with the right `#[target_feature]`, in a module two levels
+/// below this one (`x86::avx2` and the like). The expansion site must
+/// provide, for `V` its vector type:
+///
+/// * `unsafe fn load(bytes: &[u8; $w]) -> V`,
+/// * `unsafe fn load_xor(bytes: &[u8; $w], k: V) -> V` (load, then XOR with `k`),
+/// * `unsafe fn store(bytes: &mut [u8; $w], v: V)`,
+///
+/// each requiring only the kernel's own target feature, and `$below`, an
+/// `unsafe fn` with the kernel signature that is sound to call from the kernel
+/// (it requires at most the kernel's target feature), for buffers shorter
+/// than `$w`.
+///
+/// For `$w` bytes or more: the first and the last vector are loaded and masked
+/// up front (unaligned, overlapping the body), the body runs over `$w`-aligned
+/// vectors (LLVM unrolls this loop four times; unrolling it by hand measured no
+/// faster), and the first and last vectors are stored at the end. Every byte is read before it is written and
+/// is only ever written with its correctly masked value, so the overlaps are
+/// harmless, and no byte is left to a scalar loop.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+macro_rules! simd_kernel_body {
+    ($w:literal, $buf:ident, $key:ident, $phase:ident, $below:path) => {{
+        let buf: &mut [u8] = $buf;
+        let len = buf.len();
+        if len < $w {
+            // SAFETY: `$below` requires at most the target feature this kernel
+            // requires from its own caller (the macro's contract).
+            return unsafe { $below(buf, $key, $phase) };
+        }
+        let end = super::super::next_phase($phase, len);
+        // The key for a vector at byte `offset` of `buf`.
+        let key_at = |offset: usize| -> [u8; $w] {
+            super::super::splat(super::super::key_word($key, $phase.wrapping_add(offset)))
+        };
+
+        let last_at = len - $w;
+        let start = super::super::misalignment(buf.as_ptr(), $w); // < $w: inside `first`
+        // SAFETY: `load` and `load_xor` require only the target feature this
+        // kernel requires from its caller; they take whole one-vector arrays
+        // (bounds-checked slices of `buf`, or key arrays), so every read is in bounds.
+        let (first, last, k) = unsafe {
+            (
+                load_xor(buf[..$w].try_into().unwrap(), load(&key_at(0))),
+                load_xor(buf[last_at..].try_into().unwrap(), load(&key_at(last_at))),
+                load(&key_at(start)),
+            )
+        };
+
+        // The body's last partial vector (< $w bytes) lies inside `last`.
+        for v in buf[start..].chunks_exact_mut($w) {
+            let v: &mut [u8; $w] = v.try_into().unwrap();
+            // SAFETY: as above; `v` is one whole vector of `buf`.
+            unsafe { store(v, load_xor(v, k)) };
+        }
+
+        // SAFETY: `store` requires only this kernel's target feature and takes
+        // whole one-vector arrays (bounds-checked slices of `buf`).
+        unsafe {
+            store((&mut buf[..$w]).try_into().unwrap(), first);
+            store((&mut buf[last_at..]).try_into().unwrap(), last);
+        }
+        end
+    }};
+}
+
+/// [`short`] (fewer than 16 bytes) with the kernel signature, as the
+/// `$below` of the 16-byte SIMD kernels.
+///
+/// # Safety
+/// None: `unsafe` only to fit `simd_kernel_body!`.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[inline(always)]
+unsafe fn below16(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
+    short(buf, key, phase);
+    next_phase(phase, buf.len())
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     #[cfg(feature = "std")]
     use super::std;
-    use super::{kernels, key_stream, next_phase};
-    use core::arch::x86_64::{
-        __m128i, __m256i, _mm256_loadu_si256, _mm256_storeu_si256, _mm256_xor_si256,
-        _mm_loadu_si128, _mm_storeu_si128, _mm_xor_si128,
-    };
 
     #[inline]
     pub(super) fn has_sse2() -> bool {
@@ -346,114 +521,91 @@ mod x86 {
         }
     }
 
-    /// Bytes to skip from `ptr` to reach an `align`-byte boundary (a power of two).
-    /// Used for speed only: the loops below use unaligned loads and stores, so
-    /// nothing depends on the result for soundness.
-    #[inline(always)]
-    fn misalignment(ptr: *const u8, align: usize) -> usize {
-        (align - (ptr as usize & (align - 1))) & (align - 1)
+    pub(super) mod sse2 {
+        use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_storeu_si128, _mm_xor_si128};
+
+        /// # Safety
+        /// The CPU must support SSE2.
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        unsafe fn load(bytes: &[u8; 16]) -> __m128i {
+            // SAFETY: `bytes` is 16 readable bytes and `loadu` has no alignment
+            // requirement; SSE2 is available (caller's contract).
+            unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) }
+        }
+
+        /// # Safety
+        /// The CPU must support SSE2.
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        unsafe fn load_xor(bytes: &[u8; 16], k: __m128i) -> __m128i {
+            // SAFETY: as in `load`.
+            unsafe { _mm_xor_si128(_mm_loadu_si128(bytes.as_ptr().cast()), k) }
+        }
+
+        /// # Safety
+        /// The CPU must support SSE2.
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        unsafe fn store(bytes: &mut [u8; 16], v: __m128i) {
+            // SAFETY: `bytes` is 16 writable bytes and `storeu` has no alignment
+            // requirement; SSE2 is available (caller's contract).
+            unsafe { _mm_storeu_si128(bytes.as_mut_ptr().cast(), v) }
+        }
+
+        /// The SSE2 kernel; see `simd_kernel_body!`.
+        ///
+        /// # Safety
+        /// The CPU must support SSE2.
+        #[target_feature(enable = "sse2")]
+        pub(in super::super) unsafe fn mask(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
+            simd_kernel_body!(16, buf, key, phase, super::super::below16)
+        }
     }
 
-    /// XOR 16 bytes at `chunk` with `k`.
-    ///
-    /// # Safety
-    /// The CPU must support SSE2.
-    #[inline]
-    #[target_feature(enable = "sse2")]
-    unsafe fn xor16(chunk: &mut [u8; 16], k: __m128i) {
-        let p = chunk.as_mut_ptr().cast::<__m128i>();
-        // SAFETY: `p` points to 16 bytes that `chunk` lets us read and write;
-        // `loadu`/`storeu` have no alignment requirement; SSE2 is enabled here.
-        unsafe { _mm_storeu_si128(p, _mm_xor_si128(_mm_loadu_si128(p), k)) }
-    }
+    pub(super) mod avx2 {
+        use core::arch::x86_64::{
+            __m256i, _mm256_loadu_si256, _mm256_storeu_si256, _mm256_xor_si256,
+        };
 
-    /// SSE2 kernel: scalar head up to a 16-byte boundary, then 64 bytes per
-    /// iteration, then 16-byte blocks, then a scalar tail.
-    ///
-    /// # Safety
-    /// The CPU must support SSE2.
-    #[target_feature(enable = "sse2")]
-    pub(super) unsafe fn sse2(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
-        let end = next_phase(phase, buf.len());
-        if buf.len() < 32 {
-            kernels::word(buf, key, phase);
-            return end;
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn load(bytes: &[u8; 32]) -> __m256i {
+            // SAFETY: `bytes` is 32 readable bytes and `loadu` has no alignment
+            // requirement; AVX2 is available (caller's contract).
+            unsafe { _mm256_loadu_si256(bytes.as_ptr().cast()) }
         }
-        let (head, body) = buf.split_at_mut(misalignment(buf.as_ptr(), 16));
-        let phase = kernels::scalar(head, key, phase);
-        let ks = key_stream::<16>(key, phase);
-        // SAFETY: `ks` is 16 readable bytes; `loadu` has no alignment requirement.
-        let k = unsafe { _mm_loadu_si128(ks.as_ptr().cast()) };
 
-        let mut blocks = body.chunks_exact_mut(64);
-        for block in &mut blocks {
-            let (a, rest) = block.split_at_mut(16);
-            let (b, rest) = rest.split_at_mut(16);
-            let (c, d) = rest.split_at_mut(16);
-            for q in [a, b, c, d] {
-                // SAFETY: SSE2 is enabled in this function (caller's contract).
-                unsafe { xor16(q.try_into().unwrap(), k) };
-            }
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn load_xor(bytes: &[u8; 32], k: __m256i) -> __m256i {
+            // SAFETY: as in `load`.
+            unsafe { _mm256_xor_si256(_mm256_loadu_si256(bytes.as_ptr().cast()), k) }
         }
-        let mut quads = blocks.into_remainder().chunks_exact_mut(16);
-        for q in &mut quads {
-            // SAFETY: SSE2 is enabled in this function (caller's contract).
-            unsafe { xor16(q.try_into().unwrap(), k) };
-        }
-        // Everything since `head` was a multiple of 16 bytes: the tail is at `phase`.
-        kernels::scalar(quads.into_remainder(), key, phase);
-        end
-    }
 
-    /// XOR 32 bytes at `chunk` with `k`.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    unsafe fn xor32(chunk: &mut [u8; 32], k: __m256i) {
-        let p = chunk.as_mut_ptr().cast::<__m256i>();
-        // SAFETY: `p` points to 32 bytes that `chunk` lets us read and write;
-        // `loadu`/`storeu` have no alignment requirement; AVX2 is enabled here.
-        unsafe { _mm256_storeu_si256(p, _mm256_xor_si256(_mm256_loadu_si256(p), k)) }
-    }
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn store(bytes: &mut [u8; 32], v: __m256i) {
+            // SAFETY: `bytes` is 32 writable bytes and `storeu` has no alignment
+            // requirement; AVX2 is available (caller's contract).
+            unsafe { _mm256_storeu_si256(bytes.as_mut_ptr().cast(), v) }
+        }
 
-    /// AVX2 kernel: scalar head up to a 32-byte boundary, then 128 bytes per
-    /// iteration, then 32-byte blocks, then a scalar tail.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn avx2(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
-        let end = next_phase(phase, buf.len());
-        if buf.len() < 64 {
-            kernels::word(buf, key, phase);
-            return end;
+        /// The AVX2 kernel; see `simd_kernel_body!`. Below 32 bytes it hands
+        /// over to the SSE2 kernel (every AVX2 CPU has SSE2).
+        ///
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[target_feature(enable = "avx2")]
+        pub(in super::super) unsafe fn mask(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
+            simd_kernel_body!(32, buf, key, phase, super::sse2::mask)
         }
-        let (head, body) = buf.split_at_mut(misalignment(buf.as_ptr(), 32));
-        let phase = kernels::word(head, key, phase);
-        let ks = key_stream::<32>(key, phase);
-        // SAFETY: `ks` is 32 readable bytes; `loadu` has no alignment requirement.
-        let k = unsafe { _mm256_loadu_si256(ks.as_ptr().cast()) };
-
-        let mut blocks = body.chunks_exact_mut(128);
-        for block in &mut blocks {
-            let (a, rest) = block.split_at_mut(32);
-            let (b, rest) = rest.split_at_mut(32);
-            let (c, d) = rest.split_at_mut(32);
-            for q in [a, b, c, d] {
-                // SAFETY: AVX2 is enabled in this function (caller's contract).
-                unsafe { xor32(q.try_into().unwrap(), k) };
-            }
-        }
-        let mut quads = blocks.into_remainder().chunks_exact_mut(32);
-        for q in &mut quads {
-            // SAFETY: AVX2 is enabled in this function (caller's contract).
-            unsafe { xor32(q.try_into().unwrap(), k) };
-        }
-        // Everything since `head` was a multiple of 32 bytes: the tail is at `phase`.
-        kernels::word(quads.into_remainder(), key, phase);
-        end
     }
 }
 
@@ -461,8 +613,6 @@ mod x86 {
 mod arm {
     #[cfg(feature = "std")]
     use super::std;
-    use super::{kernels, key_stream, next_phase};
-    use core::arch::aarch64::{uint8x16_t, veorq_u8, vld1q_u8, vst1q_u8};
 
     #[inline]
     pub(super) fn has_neon() -> bool {
@@ -476,48 +626,46 @@ mod arm {
         }
     }
 
-    /// XOR 16 bytes at `chunk` with `k`.
-    ///
-    /// # Safety
-    /// The CPU must support NEON.
-    #[inline]
-    #[target_feature(enable = "neon")]
-    unsafe fn xor16(chunk: &mut [u8; 16], k: uint8x16_t) {
-        let p = chunk.as_mut_ptr();
-        // SAFETY: `p` points to 16 bytes that `chunk` lets us read and write;
-        // `vld1q_u8`/`vst1q_u8` need only byte alignment; NEON is enabled here.
-        unsafe { vst1q_u8(p, veorq_u8(vld1q_u8(p), k)) }
-    }
+    pub(super) mod neon {
+        use core::arch::aarch64::{uint8x16_t, veorq_u8, vld1q_u8, vst1q_u8};
 
-    /// NEON kernel: 64 bytes per iteration, then 16-byte blocks, then a word/scalar tail.
-    ///
-    /// # Safety
-    /// The CPU must support NEON.
-    #[target_feature(enable = "neon")]
-    pub(super) unsafe fn neon(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
-        let end = next_phase(phase, buf.len());
-        let ks = key_stream::<16>(key, phase);
-        // SAFETY: `ks` is 16 readable bytes; `vld1q_u8` needs only byte alignment.
-        let k = unsafe { vld1q_u8(ks.as_ptr()) };
+        /// # Safety
+        /// The CPU must support NEON.
+        #[inline]
+        #[target_feature(enable = "neon")]
+        unsafe fn load(bytes: &[u8; 16]) -> uint8x16_t {
+            // SAFETY: `bytes` is 16 readable bytes and `vld1q_u8` needs only byte
+            // alignment; NEON is available (caller's contract).
+            unsafe { vld1q_u8(bytes.as_ptr()) }
+        }
 
-        let mut blocks = buf.chunks_exact_mut(64);
-        for block in &mut blocks {
-            let (a, rest) = block.split_at_mut(16);
-            let (b, rest) = rest.split_at_mut(16);
-            let (c, d) = rest.split_at_mut(16);
-            for q in [a, b, c, d] {
-                // SAFETY: NEON is enabled in this function (caller's contract).
-                unsafe { xor16(q.try_into().unwrap(), k) };
-            }
+        /// # Safety
+        /// The CPU must support NEON.
+        #[inline]
+        #[target_feature(enable = "neon")]
+        unsafe fn load_xor(bytes: &[u8; 16], k: uint8x16_t) -> uint8x16_t {
+            // SAFETY: as in `load`.
+            unsafe { veorq_u8(vld1q_u8(bytes.as_ptr()), k) }
         }
-        let mut quads = blocks.into_remainder().chunks_exact_mut(16);
-        for q in &mut quads {
-            // SAFETY: NEON is enabled in this function (caller's contract).
-            unsafe { xor16(q.try_into().unwrap(), k) };
+
+        /// # Safety
+        /// The CPU must support NEON.
+        #[inline]
+        #[target_feature(enable = "neon")]
+        unsafe fn store(bytes: &mut [u8; 16], v: uint8x16_t) {
+            // SAFETY: `bytes` is 16 writable bytes and `vst1q_u8` needs only byte
+            // alignment; NEON is available (caller's contract).
+            unsafe { vst1q_u8(bytes.as_mut_ptr(), v) }
         }
-        // Everything so far was a multiple of 16 bytes: the tail is at `phase`.
-        kernels::word(quads.into_remainder(), key, phase);
-        end
+
+        /// The NEON kernel; see `simd_kernel_body!`.
+        ///
+        /// # Safety
+        /// The CPU must support NEON.
+        #[target_feature(enable = "neon")]
+        pub(in super::super) unsafe fn mask(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
+            simd_kernel_body!(16, buf, key, phase, super::super::below16)
+        }
     }
 }
 

@@ -16,7 +16,8 @@
 
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
 use ferrobahn_core::connection::CONTROL_FRAME_MAX;
@@ -24,7 +25,7 @@ use ferrobahn_core::{CloseFrame, CloseState, Config, Connection, Event, MessageK
 
 use crate::entropy::KeyPool;
 use crate::error::{Error, Result};
-use crate::message::{Close, Message};
+use crate::message::{Close, Message, Text};
 
 /// A byte stream a WebSocket runs over: it can be cloned into a read and a write half.
 pub trait Stream: Read + Write + Send + Sized + 'static {
@@ -95,60 +96,45 @@ impl Default for Settings {
 /// do not mask, instead of being copied into the write buffer.
 const DIRECT_WRITE: usize = 16 * 1024;
 
-struct Inner<S> {
+/// The rest of a data frame at least this long is read straight into the message buffer.
+const DIRECT_READ: usize = 16 * 1024;
+
+/// Protocol state, shared by both halves; held only for short, non-blocking sections.
+struct State {
     conn: Connection<KeyPool>,
+    /// Control frames the reader owes (pong, close reply), waiting for the write side.
+    control: Vec<u8>,
+}
+
+impl State {
+    /// Moves the control frame the connection owes into `control`; true if there was one.
+    fn take_control(&mut self) -> Result<bool> {
+        if !self.conn.wants_transmit() {
+            return Ok(false);
+        }
+        let at = self.control.len();
+        self.control.resize(at + CONTROL_FRAME_MAX, 0);
+        let n = self.conn.poll_transmit(&mut self.control[at..])?.unwrap_or(0);
+        self.control.truncate(at + n);
+        Ok(true)
+    }
+}
+
+/// The write side: the socket's write handle and the frames waiting for it. Held during
+/// blocking writes, which is why the protocol state has a lock of its own: a writer blocked
+/// on a full socket must never keep the reader from reading (and so from unblocking it).
+struct Io<S> {
     stream: S,
     wbuf: Vec<u8>,
     write_limit: usize,
 }
 
-impl<S: Stream> Inner<S> {
-    /// Moves the control frame the connection owes into the write buffer.
-    fn take_control(&mut self) -> Result<()> {
-        if self.conn.wants_transmit() {
-            let at = self.wbuf.len();
-            self.wbuf.resize(at + CONTROL_FRAME_MAX, 0);
-            let n = self.conn.poll_transmit(&mut self.wbuf[at..])?.unwrap_or(0);
-            self.wbuf.truncate(at + n);
-        }
-        Ok(())
-    }
-
+impl<S: Stream> Io<S> {
     fn flush(&mut self) -> io::Result<()> {
         if !self.wbuf.is_empty() {
             let r = self.stream.write_all(&self.wbuf);
             self.wbuf.clear();
             r?;
-        }
-        Ok(())
-    }
-
-    fn encode(&mut self, kind: MessageKind, payload: &[u8]) -> Result<()> {
-        let direct = payload.len() >= DIRECT_WRITE
-            && !self.conn.masks_outgoing()
-            && self.conn.config().auto_fragment_size == 0;
-        if direct {
-            let mut hdr = [0u8; 14];
-            let n = self.conn.start_frame(kind, true, 0, payload.len() as u64, &mut hdr)?;
-            self.wbuf.extend_from_slice(&hdr[..n]);
-            let r = write_all_vectored(&mut self.stream, &self.wbuf, payload);
-            self.wbuf.clear();
-            r?;
-            self.conn.frame_data_unmasked(payload.len() as u64)?;
-            return Ok(());
-        }
-        let at = self.wbuf.len();
-        self.wbuf.resize(at + self.conn.encoded_message_len(payload.len()), 0);
-        let r = self.conn.encode_message(kind, 0, payload, &mut self.wbuf[at..]);
-        match r {
-            Ok(n) => self.wbuf.truncate(at + n),
-            Err(e) => {
-                self.wbuf.truncate(at);
-                return Err(e.into());
-            }
-        }
-        if self.wbuf.len() >= self.write_limit {
-            self.flush()?;
         }
         Ok(())
     }
@@ -171,14 +157,99 @@ fn write_all_vectored<W: Write>(w: &mut W, a: &[u8], b: &[u8]) -> io::Result<()>
 }
 
 struct Shared<S> {
-    inner: Mutex<Inner<S>>,
+    state: Mutex<State>,
+    io: Mutex<Io<S>>,
+    /// The reader wants buffered frames written before it blocks; whoever holds `io` when
+    /// this is set writes them when it lets go (see [`Shared::after_io`]).
+    flush_wanted: AtomicBool,
 }
 
-impl<S> Shared<S> {
-    fn lock(&self) -> MutexGuard<'_, Inner<S>> {
-        // A panic in another thread while holding the lock leaves consistent buffers at
-        // worst half-written; the connection is then failed by the peer, so recover.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+/// Locks a mutex, recovering from poison: a panic elsewhere leaves buffers at worst
+/// half-written, which the peer then fails the connection on.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl<S: Stream> Shared<S> {
+    fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    /// Runs `f` with the write side, then honours a flush asked for meanwhile.
+    fn with_io<R>(&self, f: impl FnOnce(&mut Io<S>) -> R) -> R {
+        let r = f(&mut lock(&self.io));
+        self.after_io();
+        r
+    }
+
+    /// After `io` is released: if the reader asked for a flush, do it, unless another
+    /// thread holds `io` again (it runs this when it lets go). The reader sets the flag
+    /// before it tries the lock, so one of the two always sees the request.
+    fn after_io(&self) {
+        while self.flush_wanted.load(Ordering::SeqCst) {
+            let mut io = match self.io.try_lock() {
+                Ok(io) => io,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(TryLockError::WouldBlock) => return,
+            };
+            self.flush_wanted.store(false, Ordering::SeqCst);
+            let _ = self.flush_locked(&mut io);
+        }
+    }
+
+    /// Appends owed control frames and writes everything buffered; the caller holds `io`.
+    fn flush_locked(&self, io: &mut Io<S>) -> io::Result<()> {
+        {
+            let mut st = self.state();
+            if !st.control.is_empty() {
+                io.wbuf.extend_from_slice(&st.control);
+                st.control.clear();
+            }
+        }
+        io.flush()
+    }
+
+    /// Asks for buffered frames to go out without waiting on a writer blocked in a write.
+    fn request_flush(&self) {
+        self.flush_wanted.store(true, Ordering::SeqCst);
+        self.after_io();
+    }
+
+    /// Encodes a data message into the write buffer (or, large and unmasked, writes it
+    /// straight from `payload`); the caller holds `io`.
+    fn encode(&self, io: &mut Io<S>, kind: MessageKind, payload: &[u8]) -> Result<()> {
+        let mut st = self.state();
+        let direct = payload.len() >= DIRECT_WRITE
+            && !st.conn.masks_outgoing()
+            && st.conn.config().auto_fragment_size == 0;
+        if direct {
+            let mut hdr = [0u8; 14];
+            let n = st.conn.start_frame(kind, true, 0, payload.len() as u64, &mut hdr)?;
+            st.conn.frame_data_unmasked(payload.len() as u64)?;
+            if !st.control.is_empty() {
+                io.wbuf.extend_from_slice(&st.control);
+                st.control.clear();
+            }
+            drop(st);
+            io.wbuf.extend_from_slice(&hdr[..n]);
+            let r = write_all_vectored(&mut io.stream, &io.wbuf, payload);
+            io.wbuf.clear();
+            return Ok(r?);
+        }
+        let at = io.wbuf.len();
+        io.wbuf.resize(at + st.conn.encoded_message_len(payload.len()), 0);
+        match st.conn.encode_message(kind, 0, payload, &mut io.wbuf[at..]) {
+            Ok(n) => io.wbuf.truncate(at + n),
+            Err(e) => {
+                io.wbuf.truncate(at);
+                return Err(e.into());
+            }
+        }
+        drop(st);
+        if io.wbuf.len() >= io.write_limit {
+            self.flush_locked(io)?;
+        }
+        Ok(())
     }
 }
 
@@ -260,13 +331,11 @@ impl<S: Stream> WebSocket<S> {
     pub fn from_stream(stream: S, role: Role, settings: Settings, leftover: &[u8], protocol: Option<String>) -> Result<Self> {
         let write_half = stream.try_clone()?;
         stream.set_read_timeout(settings.read_timeout)?;
-        let inner = Inner {
-            conn: Connection::new(role, settings.config, KeyPool::new()),
-            stream: write_half,
-            wbuf: Vec::new(),
-            write_limit: settings.write_buffer,
-        };
-        let shared = Arc::new(Shared { inner: Mutex::new(inner) });
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State { conn: Connection::new(role, settings.config, KeyPool::new()), control: Vec::new() }),
+            io: Mutex::new(Io { stream: write_half, wbuf: Vec::new(), write_limit: settings.write_buffer }),
+            flush_wanted: AtomicBool::new(false),
+        });
         let mut rbuf = Vec::new();
         rbuf.extend_from_slice(leftover);
         let rend = rbuf.len();
@@ -346,27 +415,31 @@ impl<S: Stream> Writer<S> {
     /// ping/pong as control frames, close as [`close`](Self::close). Frames go out on
     /// [`flush`](Self::flush), when the buffer is large, or when the reader blocks.
     pub fn write(&self, msg: impl Into<Message>) -> Result<()> {
-        let mut inner = self.shared.lock();
+        let sh = &*self.shared;
         match msg.into() {
-            Message::Text(s) => inner.encode(MessageKind::Text, s.as_bytes()),
-            Message::Binary(b) => inner.encode(MessageKind::Binary, &b),
-            Message::Ping(p) => control(&mut inner, OpCode::Ping, &p),
-            Message::Pong(p) => control(&mut inner, OpCode::Pong, &p),
+            Message::Text(t) => sh.with_io(|io| sh.encode(io, MessageKind::Text, t.as_bytes())),
+            Message::Binary(b) => sh.with_io(|io| sh.encode(io, MessageKind::Binary, &b)),
+            Message::Ping(p) => self.control(OpCode::Ping, &p),
+            Message::Pong(p) => self.control(OpCode::Pong, &p),
             Message::Close(c) => {
-                inner.conn.close(c.as_ref().map(Close::frame))?;
-                inner.take_control()
+                let mut st = sh.state();
+                st.conn.close(c.as_ref().map(Close::frame))?;
+                st.take_control()?;
+                Ok(())
             }
         }
     }
 
     /// Queues a text message from a `&str` without an owned [`Message`].
     pub fn write_text(&self, text: &str) -> Result<()> {
-        self.shared.lock().encode(MessageKind::Text, text.as_bytes())
+        let sh = &*self.shared;
+        sh.with_io(|io| sh.encode(io, MessageKind::Text, text.as_bytes()))
     }
 
     /// Queues a binary message from a slice without an owned [`Message`].
     pub fn write_binary(&self, data: &[u8]) -> Result<()> {
-        self.shared.lock().encode(MessageKind::Binary, data)
+        let sh = &*self.shared;
+        sh.with_io(|io| sh.encode(io, MessageKind::Binary, data))
     }
 
     /// [`write`](Self::write) then [`flush`](Self::flush).
@@ -377,79 +450,90 @@ impl<S: Stream> Writer<S> {
 
     /// Writes everything queued to the socket.
     pub fn flush(&self) -> Result<()> {
-        Ok(self.shared.lock().flush()?)
+        let sh = &*self.shared;
+        Ok(sh.with_io(|io| sh.flush_locked(io))?)
     }
 
     /// Sends a close frame (`None`: no status code) and flushes. No data may follow; the
     /// reader goes on until the peer's close arrives or `close_timeout` passes.
     pub fn close(&self, close: Option<Close>) -> Result<()> {
-        let mut inner = self.shared.lock();
-        inner.conn.close(close.as_ref().map(Close::frame))?;
-        inner.take_control()?;
-        Ok(inner.flush()?)
+        {
+            let mut st = self.shared.state();
+            st.conn.close(close.as_ref().map(Close::frame))?;
+            st.take_control()?;
+        }
+        self.flush()
     }
 
     /// Frame API: queues one frame of a message (`fin` ends it).
     pub fn write_frame(&self, kind: MessageKind, fin: bool, payload: &[u8]) -> Result<()> {
-        let mut guard = self.shared.lock();
-        let Inner { conn, wbuf, .. } = &mut *guard;
-        let at = wbuf.len();
-        wbuf.resize(at + 14 + payload.len(), 0);
-        match conn.encode_frame(kind, fin, 0, payload, &mut wbuf[at..]) {
-            Ok(n) => {
-                wbuf.truncate(at + n);
-                Ok(())
+        let sh = &*self.shared;
+        sh.with_io(|io| {
+            let mut st = sh.state();
+            let at = io.wbuf.len();
+            io.wbuf.resize(at + 14 + payload.len(), 0);
+            match st.conn.encode_frame(kind, fin, 0, payload, &mut io.wbuf[at..]) {
+                Ok(n) => {
+                    io.wbuf.truncate(at + n);
+                    Ok(())
+                }
+                Err(e) => {
+                    io.wbuf.truncate(at);
+                    Err(e.into())
+                }
             }
-            Err(e) => {
-                wbuf.truncate(at);
-                Err(e.into())
-            }
-        }
+        })
     }
 
     /// Streaming API: starts a frame of `len` bytes, sent by [`write_frame_data`](Self::write_frame_data).
     pub fn start_frame(&self, kind: MessageKind, fin: bool, len: u64) -> Result<()> {
-        let mut inner = self.shared.lock();
-        let mut hdr = [0u8; 14];
-        let n = inner.conn.start_frame(kind, fin, 0, len, &mut hdr)?;
-        inner.wbuf.extend_from_slice(&hdr[..n]);
-        Ok(())
+        let sh = &*self.shared;
+        sh.with_io(|io| {
+            let mut hdr = [0u8; 14];
+            let n = sh.state().conn.start_frame(kind, fin, 0, len, &mut hdr)?;
+            io.wbuf.extend_from_slice(&hdr[..n]);
+            Ok(())
+        })
     }
 
     /// Streaming API: the next chunk of the current frame's payload.
     pub fn write_frame_data(&self, chunk: &[u8]) -> Result<()> {
-        let mut inner = self.shared.lock();
-        let at = inner.wbuf.len();
-        inner.wbuf.extend_from_slice(chunk);
-        let Inner { conn, wbuf, .. } = &mut *inner;
-        if let Err(e) = conn.frame_data(&mut wbuf[at..]) {
-            wbuf.truncate(at);
-            return Err(e.into());
-        }
-        if inner.wbuf.len() >= inner.write_limit {
-            inner.flush()?;
-        }
-        Ok(())
+        let sh = &*self.shared;
+        sh.with_io(|io| {
+            let at = io.wbuf.len();
+            io.wbuf.extend_from_slice(chunk);
+            if let Err(e) = sh.state().conn.frame_data(&mut io.wbuf[at..]) {
+                io.wbuf.truncate(at);
+                return Err(e.into());
+            }
+            if io.wbuf.len() >= io.write_limit {
+                sh.flush_locked(io)?;
+            }
+            Ok(())
+        })
     }
 
     /// Where the close handshake stands.
     pub fn close_state(&self) -> CloseState {
-        self.shared.lock().conn.close_state()
+        self.shared.state().conn.close_state()
     }
-}
 
-fn control<S: Stream>(inner: &mut Inner<S>, opcode: OpCode, payload: &[u8]) -> Result<()> {
-    let at = inner.wbuf.len();
-    inner.wbuf.resize(at + CONTROL_FRAME_MAX, 0);
-    match inner.conn.encode_control(opcode, payload, &mut inner.wbuf[at..]) {
-        Ok(n) => {
-            inner.wbuf.truncate(at + n);
-            Ok(())
-        }
-        Err(e) => {
-            inner.wbuf.truncate(at);
-            Err(e.into())
-        }
+    fn control(&self, opcode: OpCode, payload: &[u8]) -> Result<()> {
+        let sh = &*self.shared;
+        sh.with_io(|io| {
+            let at = io.wbuf.len();
+            io.wbuf.resize(at + CONTROL_FRAME_MAX, 0);
+            match sh.state().conn.encode_control(opcode, payload, &mut io.wbuf[at..]) {
+                Ok(n) => {
+                    io.wbuf.truncate(at + n);
+                    Ok(())
+                }
+                Err(e) => {
+                    io.wbuf.truncate(at);
+                    Err(e.into())
+                }
+            }
+        })
     }
 }
 
@@ -459,7 +543,13 @@ impl<S: Stream> Reader<S> {
     /// `Message::Close` is returned; the next call then gives [`Error::ConnectionClosed`].
     /// A protocol error sends the matching close frame, closes, and returns the error.
     pub fn read(&mut self) -> Result<Message> {
+        // Payload bytes of the current data frame not yet received.
+        let mut frame_left = 0u64;
         loop {
+            if frame_left >= DIRECT_READ as u64 && self.rpos == self.rend {
+                self.read_direct(frame_left as usize)?;
+                frame_left = 0;
+            }
             match self.next_raw()? {
                 Raw::Start { kind, message_start, len, .. } => {
                     if message_start {
@@ -468,13 +558,17 @@ impl<S: Stream> Reader<S> {
                     }
                     // Bounded by max_frame_payload and max_message_payload (checked).
                     self.msg.reserve(len as usize);
+                    frame_left = len;
                 }
-                Raw::Data(a, b) => self.msg.extend_from_slice(&self.rbuf[a..b]),
+                Raw::Data(a, b) => {
+                    self.msg.extend_from_slice(&self.rbuf[a..b]);
+                    frame_left -= (b - a) as u64;
+                }
                 Raw::End { message_end: true } => {
                     let data = std::mem::take(&mut self.msg);
                     return Ok(match self.msg_kind {
                         // The decoder validated the UTF-8 as it arrived.
-                        MessageKind::Text => Message::Text(String::from_utf8(data).map_err(|_| Error::Protocol(ferrobahn_core::ProtocolError::InvalidUtf8))?),
+                        MessageKind::Text => Message::Text(Text::from_validated(data)),
                         MessageKind::Binary => Message::Binary(data),
                     });
                 }
@@ -507,6 +601,43 @@ impl<S: Stream> Reader<S> {
         })
     }
 
+    /// Receives the rest of a large frame (`left` bytes, nothing of it buffered) straight
+    /// into the message buffer: the core unmasks and checks it there, so the payload is
+    /// never copied out of a read buffer.
+    fn read_direct(&mut self, left: usize) -> Result<()> {
+        let start = self.msg.len();
+        let end = start + left;
+        self.msg.resize(end, 0);
+        let mut at = start;
+        while at < end {
+            self.shared.request_flush();
+            let n = match self.stream.read(&mut self.msg[at..end]) {
+                Ok(0) => {
+                    self.finished = true;
+                    return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let mut st = self.shared.state();
+            let mut pos = at;
+            while pos < at + n {
+                match st.conn.read(&mut self.msg[pos..at + n]) {
+                    // Mid-frame, the decoder yields exactly data events for these bytes.
+                    Ok((used, _)) => pos += used,
+                    Err(e) => {
+                        drop(st);
+                        self.msg.truncate(start);
+                        return Err(self.fail(e.into()));
+                    }
+                }
+            }
+            at += n;
+        }
+        Ok(())
+    }
+
     fn next_raw(&mut self) -> Result<Raw> {
         if self.finished {
             return Err(Error::ConnectionClosed);
@@ -514,12 +645,12 @@ impl<S: Stream> Reader<S> {
         loop {
             let progress;
             {
-                let mut inner = self.shared.lock();
+                let mut st = self.shared.state();
                 let start = self.rpos;
-                let r = inner.conn.read(&mut self.rbuf[start..self.rend]);
+                let r = st.conn.read(&mut self.rbuf[start..self.rend]);
                 let raw = match r {
                     Err(e) => {
-                        drop(inner);
+                        drop(st);
                         return Err(self.fail(e.into()));
                     }
                     Ok((n, ev)) => {
@@ -549,9 +680,12 @@ impl<S: Stream> Reader<S> {
                         }
                     }
                 };
-                inner.take_control()?;
+                let owed = st.take_control()?;
+                drop(st);
+                if owed {
+                    self.shared.request_flush();
+                }
                 if let Some(Raw::Close(c)) = raw {
-                    drop(inner);
                     self.finish_close();
                     return Ok(Raw::Close(c));
                 }
@@ -567,7 +701,7 @@ impl<S: Stream> Reader<S> {
 
     /// Flushes pending writes, then reads more bytes from the socket.
     fn fill(&mut self) -> Result<()> {
-        self.shared.lock().flush()?;
+        self.shared.request_flush();
         if self.rpos == self.rend {
             self.rpos = 0;
             self.rend = 0;
@@ -601,11 +735,7 @@ impl<S: Stream> Reader<S> {
     /// After a protocol error: the close frame goes out, the transport is closed, the error
     /// is returned.
     fn fail(&mut self, e: Error) -> Error {
-        {
-            let mut inner = self.shared.lock();
-            let _ = inner.take_control();
-            let _ = inner.flush();
-        }
+        let _ = self.shared.state().take_control();
         self.finish_close();
         e
     }
@@ -616,10 +746,11 @@ impl<S: Stream> Reader<S> {
     fn finish_close(&mut self) {
         self.finished = true;
         {
-            let mut inner = self.shared.lock();
-            let _ = inner.flush();
+            // Blocking here is fine: the connection is ending and the peer is reading.
+            let mut io = lock(&self.shared.io);
+            let _ = self.shared.flush_locked(&mut io);
             if self.role == Role::Server {
-                let _ = inner.stream.shutdown(Shutdown::Write);
+                let _ = io.stream.shutdown(Shutdown::Write);
             }
         }
         let _ = self.stream.set_read_timeout(Some(self.settings.close_timeout));
