@@ -25,8 +25,14 @@ struct Sample {
 }
 
 fn run_case(server: &ServerProcess, size: usize, inflight: usize, duration: Duration) -> Sample {
-    let ws = ClientBuilder::new(format!("ws://127.0.0.1:{}/", server.port)).connect().unwrap();
-    let payload: String = "abcdefghijklmnopqrstuvwxyz0123456789".chars().cycle().take(size).collect();
+    let ws = ClientBuilder::new(format!("ws://127.0.0.1:{}/", server.port))
+        .connect()
+        .unwrap();
+    let payload: String = "abcdefghijklmnopqrstuvwxyz0123456789"
+        .chars()
+        .cycle()
+        .take(size)
+        .collect();
     let (mut reader, writer) = ws.split();
     // A window of `inflight` messages: the writer takes a token per message (flushing when
     // the window is full), the reader gives one back per echo. Writing and reading run on
@@ -74,7 +80,11 @@ fn run_case(server: &ServerProcess, size: usize, inflight: usize, duration: Dura
     }
     let writer = sender.join().unwrap();
     let _ = writer.close(None);
-    Sample { msgs_per_s: n as f64 / dt, user_us: (u1 - u0) * 1e6 / n as f64, sys_us: (s1 - s0) * 1e6 / n as f64 }
+    Sample {
+        msgs_per_s: n as f64 / dt,
+        user_us: (u1 - u0) * 1e6 / n as f64,
+        sys_us: (s1 - s0) * 1e6 / n as f64,
+    }
 }
 
 fn main() {
@@ -90,7 +100,9 @@ fn main() {
     let mut ratios = Vec::new();
     // ECHO_SIZES=65536,1048576 and ECHO_INFLIGHT=16 narrow the matrix (for profiling).
     let list = |var: &str, default: &[usize]| -> Vec<usize> {
-        std::env::var(var).map_or(default.to_vec(), |v| v.split(',').map(|x| x.trim().parse().unwrap()).collect())
+        std::env::var(var).map_or(default.to_vec(), |v| {
+            v.split(',').map(|x| x.trim().parse().unwrap()).collect()
+        })
     };
     for size in list("ECHO_SIZES", &[16, 1024, 65536, 1 << 20]) {
         for inflight in list("ECHO_INFLIGHT", &[1, 16]) {
@@ -99,7 +111,11 @@ fn main() {
             for _ in 0..rounds {
                 for (i, name) in SERVERS.iter().enumerate() {
                     if only.as_deref().is_some_and(|o| o != *name) {
-                        samples[i].push(Sample { msgs_per_s: 0.0, user_us: 0.0, sys_us: 0.0 });
+                        samples[i].push(Sample {
+                            msgs_per_s: 0.0,
+                            user_us: 0.0,
+                            sys_us: 0.0,
+                        });
                         continue;
                     }
                     let server = ServerProcess::start(name);

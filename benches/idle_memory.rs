@@ -14,8 +14,14 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--server") {
         run_server(&args[i + 1]);
     }
-    let n = if args.iter().any(|a| a == "--quick") { 200 } else { 1000 };
-    println!("| server | connections | RSS before (KiB) | RSS after (KiB) | KiB per idle connection |");
+    let n = if args.iter().any(|a| a == "--quick") {
+        200
+    } else {
+        1000
+    };
+    println!(
+        "| server | connections | RSS before (KiB) | RSS after (KiB) | KiB per idle connection |"
+    );
     println!("|---|---:|---:|---:|---:|");
     for name in ["ferrobahn", "tungstenite"] {
         let server = ServerProcess::start(name);
@@ -32,7 +38,10 @@ fn main() {
         }
         std::thread::sleep(Duration::from_millis(1000));
         let after = server.rss_kib();
-        println!("| {name} | {n} | {before} | {after} | {:.1} |", (after - before) as f64 / n as f64);
+        println!(
+            "| {name} | {n} | {before} | {after} | {:.1} |",
+            (after - before) as f64 / n as f64
+        );
         drop(conns);
     }
 }

@@ -6,12 +6,13 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use ferrobahn::core::utf8::Utf8Validator;
 
 fn texts() -> Vec<(&'static str, Vec<u8>)> {
-    let ascii: Vec<u8> = b"The quick brown fox jumps over the lazy dog. 0123456789 {\"json\": true}\n"
-        .iter()
-        .copied()
-        .cycle()
-        .take(1 << 20)
-        .collect();
+    let ascii: Vec<u8> =
+        b"The quick brown fox jumps over the lazy dog. 0123456789 {\"json\": true}\n"
+            .iter()
+            .copied()
+            .cycle()
+            .take(1 << 20)
+            .collect();
     let multi_src = "Grüße, κόσμε, こんにちは世界, Привет мир, 🦀 Rust, ascii too. ";
     let mut multi = Vec::with_capacity(1 << 20);
     while multi.len() + multi_src.len() <= 1 << 20 {
@@ -30,18 +31,24 @@ fn bench(c: &mut Criterion) {
             }
             let data = &text[..end];
             g.throughput(Throughput::Bytes(data.len() as u64));
-            g.bench_with_input(BenchmarkId::new(format!("simdutf8_whole/{name}"), size), data, |b, d| {
-                b.iter(|| simdutf8::basic::from_utf8(std::hint::black_box(d)).is_ok())
-            });
-            g.bench_with_input(BenchmarkId::new(format!("streaming_4k/{name}"), size), data, |b, d| {
-                b.iter(|| {
-                    let mut v = Utf8Validator::new();
-                    for piece in std::hint::black_box(d).chunks(4096) {
-                        v.feed(piece).unwrap();
-                    }
-                    v.finish().is_ok()
-                })
-            });
+            g.bench_with_input(
+                BenchmarkId::new(format!("simdutf8_whole/{name}"), size),
+                data,
+                |b, d| b.iter(|| simdutf8::basic::from_utf8(std::hint::black_box(d)).is_ok()),
+            );
+            g.bench_with_input(
+                BenchmarkId::new(format!("streaming_4k/{name}"), size),
+                data,
+                |b, d| {
+                    b.iter(|| {
+                        let mut v = Utf8Validator::new();
+                        for piece in std::hint::black_box(d).chunks(4096) {
+                            v.feed(piece).unwrap();
+                        }
+                        v.finish().is_ok()
+                    })
+                },
+            );
         }
     }
     g.finish();

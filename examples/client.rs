@@ -5,7 +5,9 @@
 use ferrobahn::{connect, Close, Message};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let url = std::env::args().nth(1).unwrap_or_else(|| "ws://127.0.0.1:9001/".into());
+    let url = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "ws://127.0.0.1:9001/".into());
     let mut ws = connect(&url)?;
     ws.send(Message::text("Hello, ferrobahn!"))?;
     let reply = ws.read()?;

@@ -7,7 +7,13 @@ use ferrobahn::core::MessageKind;
 use ferrobahn::{ClientBuilder, Close, Message, Server, ServerConfig, Settings};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let server = Server::bind("127.0.0.1:0", ServerConfig { protocols: vec!["echo".into()], ..Default::default() })?;
+    let server = Server::bind(
+        "127.0.0.1:0",
+        ServerConfig {
+            protocols: vec!["echo".into()],
+            ..Default::default()
+        },
+    )?;
     let addr = server.local_addr()?;
     println!("server: listening on {addr}");
     thread::spawn(move || {
@@ -26,12 +32,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
     });
 
-    let settings = Settings { config: ferrobahn::core::Config { auto_fragment_size: 4, ..Default::default() }, ..Default::default() };
-    let mut ws = ClientBuilder::new(format!("ws://{addr}/demo")).protocols(["echo"]).settings(settings).connect()?;
+    let settings = Settings {
+        config: ferrobahn::core::Config {
+            auto_fragment_size: 4,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut ws = ClientBuilder::new(format!("ws://{addr}/demo"))
+        .protocols(["echo"])
+        .settings(settings)
+        .connect()?;
     println!("client: connected, subprotocol {:?}", ws.protocol());
 
     ws.send(Message::text("Hello, ferrobahn!"))?;
-    println!("client: sent text (auto-fragmented into 4-byte frames), got back {:?}", ws.read()?);
+    println!(
+        "client: sent text (auto-fragmented into 4-byte frames), got back {:?}",
+        ws.read()?
+    );
 
     ws.send(Message::binary(vec![0xde, 0xad, 0xbe, 0xef]))?;
     println!("client: sent binary, got back {:?}", ws.read()?);
@@ -40,7 +58,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     writer.write_frame(MessageKind::Text, false, b"frame API: ")?;
     writer.write_frame(MessageKind::Text, true, b"two frames")?;
     writer.flush()?;
-    println!("client: sent a message as two frames, got back {:?}", ws.read()?);
+    println!(
+        "client: sent a message as two frames, got back {:?}",
+        ws.read()?
+    );
 
     ws.send(Message::Ping(b"are you there?".to_vec()))?;
     println!("client: sent ping, got {:?}", ws.read()?);

@@ -6,9 +6,13 @@
 use ferrobahn::{Error, Message, Server, ServerConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9001".into());
-    let mut config = ServerConfig::default();
-    config.server_name = Some("ferrobahn".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
+    let config = ServerConfig {
+        server_name: Some("ferrobahn".into()),
+        ..Default::default()
+    };
     let server = Server::bind(&addr, config)?;
     println!("listening on {}", server.local_addr()?);
     server.serve(|mut ws| loop {

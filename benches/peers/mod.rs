@@ -11,7 +11,8 @@ use std::process::{Child, Command, Stdio};
 pub fn run_server(name: &str) -> ! {
     match name {
         "ferrobahn" => {
-            let server = ferrobahn::Server::bind("127.0.0.1:0", ferrobahn::ServerConfig::default()).unwrap();
+            let server =
+                ferrobahn::Server::bind("127.0.0.1:0", ferrobahn::ServerConfig::default()).unwrap();
             announce(server.local_addr().unwrap().port());
             server
                 .serve(|mut ws| loop {
@@ -38,7 +39,9 @@ pub fn run_server(name: &str) -> ! {
                     let config = tungstenite::protocol::WebSocketConfig::default()
                         .max_message_size(Some(64 << 20))
                         .max_frame_size(Some(64 << 20));
-                    let Ok(mut ws) = tungstenite::accept_with_config(stream, Some(config)) else { return };
+                    let Ok(mut ws) = tungstenite::accept_with_config(stream, Some(config)) else {
+                        return;
+                    };
                     loop {
                         match ws.read() {
                             Ok(m) if m.is_text() || m.is_binary() => {
@@ -73,10 +76,21 @@ pub struct ServerProcess {
 impl ServerProcess {
     pub fn start(name: &str) -> Self {
         let exe = std::env::current_exe().unwrap();
-        let mut child = Command::new(exe).args(["--server", name]).stdout(Stdio::piped()).spawn().unwrap();
+        let mut child = Command::new(exe)
+            .args(["--server", name])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
         let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.as_mut().unwrap()), &mut line).unwrap();
-        Self { port: line.trim().parse().unwrap(), child }
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        Self {
+            port: line.trim().parse().unwrap(),
+            child,
+        }
     }
 
     /// (user, sys) CPU seconds the process has used.
@@ -86,7 +100,10 @@ impl ServerProcess {
         let f: Vec<&str> = after.split_whitespace().collect();
         // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the command name.
         let tick = clock_ticks();
-        (f[11].parse::<f64>().unwrap() / tick, f[12].parse::<f64>().unwrap() / tick)
+        (
+            f[11].parse::<f64>().unwrap() / tick,
+            f[12].parse::<f64>().unwrap() / tick,
+        )
     }
 
     /// Resident set size in KiB.
@@ -109,7 +126,10 @@ impl Drop for ServerProcess {
 
 fn clock_ticks() -> f64 {
     let out = Command::new("getconf").arg("CLK_TCK").output();
-    out.ok().and_then(|o| String::from_utf8(o.stdout).ok()).and_then(|s| s.trim().parse().ok()).unwrap_or(100.0)
+    out.ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 /// The median of three or more values.

@@ -83,9 +83,12 @@ impl<'a> CloseFrame<'a> {
                 if !CloseCode(code).is_sendable() {
                     return Err(ClosePayloadError::InvalidCode(code));
                 }
-                let reason = utf8::from_utf8(&payload[2..])
-                    .map_err(|_| ClosePayloadError::InvalidReason)?;
-                Ok(Some(Self { code: CloseCode(code), reason }))
+                let reason =
+                    utf8::from_utf8(&payload[2..]).map_err(|_| ClosePayloadError::InvalidReason)?;
+                Ok(Some(Self {
+                    code: CloseCode(code),
+                    reason,
+                }))
             }
         }
     }
@@ -138,7 +141,11 @@ mod tests {
     fn emit_truncates_on_char_boundary() {
         let reason = "é".repeat(100); // 200 bytes
         let mut out = [0u8; 125];
-        let n = CloseFrame { code: CloseCode::NORMAL, reason: &reason }.emit(&mut out);
+        let n = CloseFrame {
+            code: CloseCode::NORMAL,
+            reason: &reason,
+        }
+        .emit(&mut out);
         assert_eq!(n, 2 + 122);
         assert!(CloseFrame::parse(&out[..n]).is_ok());
     }

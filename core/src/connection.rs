@@ -160,8 +160,18 @@ impl<K: MaskKeySource> Connection<K> {
         match self.decoder.decode(input) {
             Err(e) => {
                 let mut buf = [0u8; MAX_CONTROL_PAYLOAD];
-                let n = CloseFrame { code: e.close_code(), reason: e.reason() }.emit(&mut buf);
-                queue_close(&mut self.pending, &mut self.pending_buf, &mut self.pending_len, &mut self.close_sent, &buf[..n]);
+                let n = CloseFrame {
+                    code: e.close_code(),
+                    reason: e.reason(),
+                }
+                .emit(&mut buf);
+                queue_close(
+                    &mut self.pending,
+                    &mut self.pending_buf,
+                    &mut self.pending_len,
+                    &mut self.close_sent,
+                    &buf[..n],
+                );
                 Err(Error::Protocol(e))
             }
             Ok((n, Some(Event::Ping(p)))) => {
@@ -181,8 +191,18 @@ impl<K: MaskKeySource> Connection<K> {
                         None => CloseCode::NO_STATUS,
                     };
                     let buf = code.0.to_be_bytes();
-                    let payload: &[u8] = if code == CloseCode::NO_STATUS { &[] } else { &buf };
-                    queue_close(&mut self.pending, &mut self.pending_buf, &mut self.pending_len, &mut self.close_sent, payload);
+                    let payload: &[u8] = if code == CloseCode::NO_STATUS {
+                        &[]
+                    } else {
+                        &buf
+                    };
+                    queue_close(
+                        &mut self.pending,
+                        &mut self.pending_buf,
+                        &mut self.pending_len,
+                        &mut self.close_sent,
+                        payload,
+                    );
                 }
                 Ok((n, Some(Event::Close(frame))))
             }
@@ -213,12 +233,23 @@ impl<K: MaskKeySource> Connection<K> {
         }
         let mut buf = [0u8; MAX_CONTROL_PAYLOAD];
         let n = frame.map_or(0, |f| f.emit(&mut buf));
-        queue_close(&mut self.pending, &mut self.pending_buf, &mut self.pending_len, &mut self.close_sent, &buf[..n]);
+        queue_close(
+            &mut self.pending,
+            &mut self.pending_buf,
+            &mut self.pending_len,
+            &mut self.close_sent,
+            &buf[..n],
+        );
         Ok(())
     }
 
     /// Writes a ping or pong with `payload` (≤125 bytes) into `out`.
-    pub fn encode_control(&mut self, opcode: OpCode, payload: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+    pub fn encode_control(
+        &mut self,
+        opcode: OpCode,
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
         if !matches!(opcode, OpCode::Ping | OpCode::Pong) || payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(Error::InvalidState);
         }
@@ -231,7 +262,17 @@ impl<K: MaskKeySource> Connection<K> {
     pub fn encoded_message_len(&self, len: usize) -> usize {
         let frag = self.decoder.config().auto_fragment_size;
         let mask = if self.masks_outgoing() { 4 } else { 0 };
-        let hdr = |n: usize| FrameHeader { fin: true, rsv: 0, opcode: OpCode::Text, mask: None, payload_len: n as u64 }.encoded_len() + mask;
+        let hdr = |n: usize| {
+            FrameHeader {
+                fin: true,
+                rsv: 0,
+                opcode: OpCode::Text,
+                mask: None,
+                payload_len: n as u64,
+            }
+            .encoded_len()
+                + mask
+        };
         if frag == 0 || len <= frag {
             return hdr(len) + len;
         }
@@ -242,7 +283,13 @@ impl<K: MaskKeySource> Connection<K> {
 
     /// Writes a whole message, fragmented by `auto_fragment_size`, into `out`. `rsv` is set
     /// on the first frame (an extension's flag). Returns the bytes written.
-    pub fn encode_message(&mut self, kind: MessageKind, rsv: u8, payload: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+    pub fn encode_message(
+        &mut self,
+        kind: MessageKind,
+        rsv: u8,
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
         self.check_open()?;
         if self.sending || self.stream_left != 0 {
             return Err(Error::InvalidState);
@@ -274,12 +321,23 @@ impl<K: MaskKeySource> Connection<K> {
 
     /// Frame API: writes one frame of a message. The first call of a message uses `kind`'s
     /// opcode, later ones continuation; `fin` ends the message.
-    pub fn encode_frame(&mut self, kind: MessageKind, fin: bool, rsv: u8, payload: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+    pub fn encode_frame(
+        &mut self,
+        kind: MessageKind,
+        fin: bool,
+        rsv: u8,
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
         self.check_open()?;
         if self.stream_left != 0 {
             return Err(Error::InvalidState);
         }
-        let opcode = if self.sending { OpCode::Continuation } else { kind.opcode() };
+        let opcode = if self.sending {
+            OpCode::Continuation
+        } else {
+            kind.opcode()
+        };
         let rsv = if self.sending { 0 } else { rsv };
         let key = self.next_key();
         let n = write_frame(out, opcode, fin, rsv, payload, key)?;
@@ -290,15 +348,32 @@ impl<K: MaskKeySource> Connection<K> {
     /// Streaming API: writes the header of a frame whose payload (`len` bytes) follows in
     /// [`frame_data`](Self::frame_data) calls. Message and continuation rules as in
     /// [`encode_frame`](Self::encode_frame).
-    pub fn start_frame(&mut self, kind: MessageKind, fin: bool, rsv: u8, len: u64, out: &mut [u8]) -> Result<usize, Error> {
+    pub fn start_frame(
+        &mut self,
+        kind: MessageKind,
+        fin: bool,
+        rsv: u8,
+        len: u64,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
         self.check_open()?;
         if self.stream_left != 0 {
             return Err(Error::InvalidState);
         }
-        let opcode = if self.sending { OpCode::Continuation } else { kind.opcode() };
+        let opcode = if self.sending {
+            OpCode::Continuation
+        } else {
+            kind.opcode()
+        };
         let rsv = if self.sending { 0 } else { rsv };
         let key = self.next_key();
-        let h = FrameHeader { fin, rsv, opcode, mask: key, payload_len: len };
+        let h = FrameHeader {
+            fin,
+            rsv,
+            opcode,
+            mask: key,
+            payload_len: len,
+        };
         let n = h.emit(out).ok_or(Error::BufferTooSmall)?;
         self.sending = !fin;
         self.stream_left = len;
@@ -347,7 +422,13 @@ impl<K: MaskKeySource> Connection<K> {
     }
 }
 
-fn queue_close(pending: &mut Pending, buf: &mut [u8; MAX_CONTROL_PAYLOAD], len: &mut u8, close_sent: &mut bool, payload: &[u8]) {
+fn queue_close(
+    pending: &mut Pending,
+    buf: &mut [u8; MAX_CONTROL_PAYLOAD],
+    len: &mut u8,
+    close_sent: &mut bool,
+    payload: &[u8],
+) {
     if *close_sent {
         return;
     }
@@ -358,8 +439,21 @@ fn queue_close(pending: &mut Pending, buf: &mut [u8; MAX_CONTROL_PAYLOAD], len: 
 }
 
 /// Writes a whole frame (header + payload, masked with `key`) into `out`.
-pub fn write_frame(out: &mut [u8], opcode: OpCode, fin: bool, rsv: u8, payload: &[u8], key: Option<[u8; 4]>) -> Result<usize, Error> {
-    let h = FrameHeader { fin, rsv, opcode, mask: key, payload_len: payload.len() as u64 };
+pub fn write_frame(
+    out: &mut [u8],
+    opcode: OpCode,
+    fin: bool,
+    rsv: u8,
+    payload: &[u8],
+    key: Option<[u8; 4]>,
+) -> Result<usize, Error> {
+    let h = FrameHeader {
+        fin,
+        rsv,
+        opcode,
+        mask: key,
+        payload_len: payload.len() as u64,
+    };
     let hl = h.encoded_len();
     let total = hl + payload.len();
     if out.len() < total {
@@ -389,11 +483,16 @@ mod tests {
 
     #[test]
     fn client_to_server_fragmented_and_close() {
-        let cfg = Config { auto_fragment_size: 3, ..Config::DEFAULT };
+        let cfg = Config {
+            auto_fragment_size: 3,
+            ..Config::DEFAULT
+        };
         let mut client = Connection::new(Role::Client, cfg, keys());
         let mut server = Connection::new(Role::Server, Config::DEFAULT, NoMask);
         let mut wire = [0u8; 256];
-        let n = client.encode_message(MessageKind::Text, 0, "héllo".as_bytes(), &mut wire).unwrap();
+        let n = client
+            .encode_message(MessageKind::Text, 0, "héllo".as_bytes(), &mut wire)
+            .unwrap();
         assert_eq!(n, client.encoded_message_len(6));
         let mut got = [0u8; 16];
         let mut g = 0;
@@ -420,12 +519,26 @@ mod tests {
         assert_eq!(ends, 1);
 
         // Client closes; server echoes; both end Closed.
-        client.close(Some(CloseFrame { code: CloseCode(4001), reason: "done" })).unwrap();
+        client
+            .close(Some(CloseFrame {
+                code: CloseCode(4001),
+                reason: "done",
+            }))
+            .unwrap();
         assert_eq!(client.close_state(), CloseState::CloseSent);
-        assert_eq!(client.encode_message(MessageKind::Text, 0, b"x", &mut wire), Err(Error::CloseSent));
+        assert_eq!(
+            client.encode_message(MessageKind::Text, 0, b"x", &mut wire),
+            Err(Error::CloseSent)
+        );
         let n = client.poll_transmit(&mut wire).unwrap().unwrap();
         let (_, ev) = server.read(&mut wire[..n]).unwrap();
-        assert_eq!(ev, Some(Event::Close(Some(CloseFrame { code: CloseCode(4001), reason: "done" }))));
+        assert_eq!(
+            ev,
+            Some(Event::Close(Some(CloseFrame {
+                code: CloseCode(4001),
+                reason: "done"
+            })))
+        );
         let n = server.poll_transmit(&mut wire).unwrap().unwrap();
         assert_eq!(&wire[..n], &[0x88, 2, 0x0F, 0xA1]);
         assert_eq!(server.close_state(), CloseState::Closed);
@@ -446,7 +559,10 @@ mod tests {
         assert_eq!(&wire[..n], &[0x8A, 2, b'h', b'i']);
         // An unmasked frame from a client is answered with close 1002.
         let n = write_frame(&mut wire, OpCode::Text, true, 0, b"x", None).unwrap();
-        assert_eq!(server.read(&mut wire[..n]), Err(Error::Protocol(ProtocolError::UnmaskedFrame)));
+        assert_eq!(
+            server.read(&mut wire[..n]),
+            Err(Error::Protocol(ProtocolError::UnmaskedFrame))
+        );
         let n = server.poll_transmit(&mut wire).unwrap().unwrap();
         assert_eq!(&wire[..4], &[0x88, (n - 2) as u8, 0x03, 0xEA]);
         assert_eq!(server.close_state(), CloseState::CloseSent);
@@ -458,7 +574,15 @@ mod tests {
         let mut server = Connection::new(Role::Server, Config::DEFAULT, NoMask);
         let mut wire = [0u8; 64];
         let payload = b"streamed payload";
-        let mut n = client.start_frame(MessageKind::Binary, true, 0, payload.len() as u64, &mut wire).unwrap();
+        let mut n = client
+            .start_frame(
+                MessageKind::Binary,
+                true,
+                0,
+                payload.len() as u64,
+                &mut wire,
+            )
+            .unwrap();
         for chunk in payload.chunks(5) {
             wire[n..n + chunk.len()].copy_from_slice(chunk);
             client.frame_data(&mut wire[n..n + chunk.len()]).unwrap();

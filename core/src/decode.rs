@@ -254,7 +254,10 @@ impl Decoder {
                     apply_mask(&mut rest[..len], key, 0);
                 }
                 self.remaining = 0;
-                return Ok((consumed + len, Some(Raw::Control(header.opcode, Src::Input(consumed, len)))));
+                return Ok((
+                    consumed + len,
+                    Some(Raw::Control(header.opcode, Src::Input(consumed, len))),
+                ));
             }
             self.stage = Stage::Control;
             self.ctrl_len = 0;
@@ -345,7 +348,9 @@ impl Decoder {
             self.phase = apply_mask(chunk, key, self.phase);
         }
         if self.check_utf8 {
-            self.utf8.feed(chunk).map_err(|_| ProtocolError::InvalidUtf8)?;
+            self.utf8
+                .feed(chunk)
+                .map_err(|_| ProtocolError::InvalidUtf8)?;
         }
         self.remaining -= n as u64;
         Ok((n, Some(Raw::Data(n))))
@@ -410,7 +415,9 @@ mod tests {
                     out[o..o + d.len()].copy_from_slice(d);
                     o += d.len() - 1;
                 }
-                Some(Event::FrameEnd { message_end }) => out[o] = if message_end { b'E' } else { b'e' },
+                Some(Event::FrameEnd { message_end }) => {
+                    out[o] = if message_end { b'E' } else { b'e' }
+                }
                 Some(Event::Ping(_)) => out[o] = b'P',
                 Some(Event::Pong(_)) => out[o] = b'p',
                 Some(Event::Close(_)) => out[o] = b'C',
@@ -432,7 +439,8 @@ mod tests {
         for step in 1..=n {
             let mut dec = Decoder::new(Role::Server, Config::DEFAULT);
             let t = trace(&mut dec, &wire[..n], step).unwrap();
-            let s = core::str::from_utf8(&t[..t.iter().position(|&b| b == 0).unwrap_or(64)]).unwrap();
+            let s =
+                core::str::from_utf8(&t[..t.iter().position(|&b| b == 0).unwrap_or(64)]).unwrap();
             assert_eq!(s, "SHelePSlo µEC", "step {step}");
         }
     }
@@ -442,35 +450,59 @@ mod tests {
         let mut wire = [0u8; 32];
         let n = frame(true, 1, b"x", None, &mut wire);
         let mut dec = Decoder::new(Role::Server, Config::DEFAULT);
-        assert_eq!(trace(&mut dec, &wire[..n], n), Err(ProtocolError::UnmaskedFrame));
+        assert_eq!(
+            trace(&mut dec, &wire[..n], n),
+            Err(ProtocolError::UnmaskedFrame)
+        );
         let n = frame(true, 1, b"x", Some([1, 2, 3, 4]), &mut wire);
         let mut dec = Decoder::new(Role::Client, Config::DEFAULT);
-        assert_eq!(trace(&mut dec, &wire[..n], n), Err(ProtocolError::MaskedFrame));
+        assert_eq!(
+            trace(&mut dec, &wire[..n], n),
+            Err(ProtocolError::MaskedFrame)
+        );
         let n = frame(true, 0, b"x", None, &mut wire);
         let mut dec = Decoder::new(Role::Client, Config::DEFAULT);
-        assert_eq!(trace(&mut dec, &wire[..n], n), Err(ProtocolError::UnexpectedContinuation));
+        assert_eq!(
+            trace(&mut dec, &wire[..n], n),
+            Err(ProtocolError::UnexpectedContinuation)
+        );
         let mut n = frame(false, 2, b"x", None, &mut wire);
         n += frame(true, 1, b"x", None, &mut wire[n..]);
         let mut dec = Decoder::new(Role::Client, Config::DEFAULT);
-        assert_eq!(trace(&mut dec, &wire[..n], n), Err(ProtocolError::ExpectedContinuation));
+        assert_eq!(
+            trace(&mut dec, &wire[..n], n),
+            Err(ProtocolError::ExpectedContinuation)
+        );
         wire[0] = 0xC1; // RSV1 on a text frame, no extension
         wire[1] = 0;
         let mut dec = Decoder::new(Role::Client, Config::DEFAULT);
-        assert_eq!(trace(&mut dec, &wire[..2], 2), Err(ProtocolError::ReservedBits(4)));
+        assert_eq!(
+            trace(&mut dec, &wire[..2], 2),
+            Err(ProtocolError::ReservedBits(4))
+        );
     }
 
     #[test]
     fn limits_and_utf8_fail_fast() {
-        let cfg = Config { max_message_payload: 4, ..Config::DEFAULT };
+        let cfg = Config {
+            max_message_payload: 4,
+            ..Config::DEFAULT
+        };
         let mut wire = [0u8; 64];
         let mut n = frame(false, 2, b"abc", None, &mut wire);
         n += frame(true, 0, b"de", None, &mut wire[n..]);
         let mut dec = Decoder::new(Role::Client, cfg);
-        assert_eq!(trace(&mut dec, &wire[..n], n), Err(ProtocolError::MessageTooLarge));
+        assert_eq!(
+            trace(&mut dec, &wire[..n], n),
+            Err(ProtocolError::MessageTooLarge)
+        );
         // Invalid UTF-8 in the first of two frames fails before the second arrives.
         let n = frame(false, 1, b"\xce\xba\xed\xa0\x80", None, &mut wire);
         let mut dec = Decoder::new(Role::Client, Config::DEFAULT);
-        assert_eq!(trace(&mut dec, &wire[..n], n), Err(ProtocolError::InvalidUtf8));
+        assert_eq!(
+            trace(&mut dec, &wire[..n], n),
+            Err(ProtocolError::InvalidUtf8)
+        );
     }
 
     #[test]
@@ -478,17 +510,26 @@ mod tests {
         let mut wire = [0u8; 32];
         let n = frame(true, 8, &[0x03], None, &mut wire);
         let mut dec = Decoder::new(Role::Client, Config::DEFAULT);
-        assert_eq!(trace(&mut dec, &wire[..n], 1), Err(ProtocolError::CloseOneByte));
+        assert_eq!(
+            trace(&mut dec, &wire[..n], 1),
+            Err(ProtocolError::CloseOneByte)
+        );
         let n = frame(true, 8, &[0x03, 0xed], None, &mut wire);
         let mut dec = Decoder::new(Role::Client, Config::DEFAULT);
-        assert_eq!(trace(&mut dec, &wire[..n], n), Err(ProtocolError::InvalidCloseCode(1005)));
+        assert_eq!(
+            trace(&mut dec, &wire[..n], n),
+            Err(ProtocolError::InvalidCloseCode(1005))
+        );
         let n = frame(true, 8, b"\x0b\xb8ok", None, &mut wire);
         let mut dec = Decoder::new(Role::Client, Config::DEFAULT);
         let mut buf = wire;
         let (_, ev) = dec.decode(&mut buf[..n]).unwrap();
         assert_eq!(
             ev,
-            Some(Event::Close(Some(CloseFrame { code: CloseCode(3000), reason: "ok" })))
+            Some(Event::Close(Some(CloseFrame {
+                code: CloseCode(3000),
+                reason: "ok"
+            })))
         );
         assert!(dec.is_done());
     }

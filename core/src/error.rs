@@ -1,6 +1,6 @@
 //! Errors of the WebSocket layer, each mapped to the close code it is answered with.
 
-use crate::close::{ClosePayloadError, CloseCode};
+use crate::close::{CloseCode, ClosePayloadError};
 
 /// A peer broke RFC 6455 (or a limit we set). Every variant says which rule broke and
 /// [`close_code`](Self::close_code) gives the close code the connection answers with.

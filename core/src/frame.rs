@@ -88,7 +88,9 @@ impl<'a> HeaderView<'a> {
         if bytes.len() < len {
             Status::Partial
         } else {
-            Status::Complete(Self { bytes: &bytes[..len] })
+            Status::Complete(Self {
+                bytes: &bytes[..len],
+            })
         }
     }
 
@@ -194,7 +196,13 @@ impl FrameHeader {
                 return Err(ProtocolError::ControlFrameTooLong);
             }
         }
-        Ok(Self { fin: view.fin(), rsv: view.rsv(), opcode, mask: view.mask(), payload_len })
+        Ok(Self {
+            fin: view.fin(),
+            rsv: view.rsv(),
+            opcode,
+            mask: view.mask(),
+            payload_len,
+        })
     }
 
     /// Bytes [`emit`](Self::emit) writes.
@@ -243,7 +251,13 @@ mod tests {
     fn round_trip_all_length_forms() {
         for len in [0u64, 1, 125, 126, 127, 65535, 65536, 1 << 40] {
             for mask in [None, Some([1, 2, 3, 4])] {
-                let h = FrameHeader { fin: len % 2 == 0, rsv: RSV1, opcode: OpCode::Binary, mask, payload_len: len };
+                let h = FrameHeader {
+                    fin: len % 2 == 0,
+                    rsv: RSV1,
+                    opcode: OpCode::Binary,
+                    mask,
+                    payload_len: len,
+                };
                 let mut buf = [0u8; MAX_HEADER_LEN];
                 let n = h.emit(&mut buf).unwrap();
                 assert_eq!(n, h.encoded_len());
@@ -257,18 +271,39 @@ mod tests {
 
     #[test]
     fn header_alone_rules() {
-        assert_eq!(FrameHeader::parse(&[0x83, 0]), Err(ProtocolError::ReservedOpcode(3)));
-        assert_eq!(FrameHeader::parse(&[0x8B, 0]), Err(ProtocolError::ReservedOpcode(0xB)));
-        assert_eq!(FrameHeader::parse(&[0x09, 0]), Err(ProtocolError::FragmentedControlFrame));
-        assert_eq!(FrameHeader::parse(&[0x89, 126, 0, 126]), Err(ProtocolError::ControlFrameTooLong));
+        assert_eq!(
+            FrameHeader::parse(&[0x83, 0]),
+            Err(ProtocolError::ReservedOpcode(3))
+        );
+        assert_eq!(
+            FrameHeader::parse(&[0x8B, 0]),
+            Err(ProtocolError::ReservedOpcode(0xB))
+        );
+        assert_eq!(
+            FrameHeader::parse(&[0x09, 0]),
+            Err(ProtocolError::FragmentedControlFrame)
+        );
+        assert_eq!(
+            FrameHeader::parse(&[0x89, 126, 0, 126]),
+            Err(ProtocolError::ControlFrameTooLong)
+        );
         let mut big = [0u8; 10];
         big[0] = 0x82;
         big[1] = 127;
         big[2] = 0x80;
-        assert_eq!(FrameHeader::parse(&big), Err(ProtocolError::LengthTopBitSet));
-        assert!(FrameHeader { fin: true, rsv: 0, opcode: OpCode::Text, mask: None, payload_len: 200 }
-            .emit(&mut [0u8; 3])
-            .is_none());
+        assert_eq!(
+            FrameHeader::parse(&big),
+            Err(ProtocolError::LengthTopBitSet)
+        );
+        assert!(FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode: OpCode::Text,
+            mask: None,
+            payload_len: 200
+        }
+        .emit(&mut [0u8; 3])
+        .is_none());
     }
 
     proptest::proptest! {

@@ -123,12 +123,21 @@ fn has_token(value: &[u8], token: &str) -> bool {
 
 /// A header's value by case-insensitive name (the first, if repeated).
 pub fn header<'h>(headers: &[httparse::Header<'h>], name: &str) -> Option<&'h [u8]> {
-    headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value)
 }
 
 /// Every value of a header that may repeat (`Sec-WebSocket-Protocol`, `-Extensions`).
-pub fn header_all<'a, 'h>(headers: &'a [httparse::Header<'h>], name: &'a str) -> impl Iterator<Item = &'h [u8]> + 'a {
-    headers.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+pub fn header_all<'a, 'h>(
+    headers: &'a [httparse::Header<'h>],
+    name: &'a str,
+) -> impl Iterator<Item = &'h [u8]> + 'a {
+    headers
+        .iter()
+        .filter(move |h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value)
 }
 
 /// One extension in a `Sec-WebSocket-Extensions` value (§9.1), e.g.
@@ -142,43 +151,63 @@ pub struct ExtensionOffer<'a> {
 
 impl<'a> ExtensionOffer<'a> {
     /// Its parameters: name and value (quotes removed), in order.
-    pub fn params(&self) -> impl Iterator<Item = Result<(&'a str, Option<&'a str>), HandshakeError>> + 'a {
-        self.raw_params.split(';').map(str::trim).filter(|p| !p.is_empty()).map(|p| {
-            let (name, value) = match p.split_once('=') {
-                Some((n, v)) => (n.trim(), Some(unquote(v.trim())?)),
-                None => (p, None),
-            };
-            if !is_token(name) {
-                return Err(HandshakeError::UnexpectedExtension);
-            }
-            Ok((name, value))
-        })
+    pub fn params(
+        &self,
+    ) -> impl Iterator<Item = Result<(&'a str, Option<&'a str>), HandshakeError>> + 'a {
+        self.raw_params
+            .split(';')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (name, value) = match p.split_once('=') {
+                    Some((n, v)) => (n.trim(), Some(unquote(v.trim())?)),
+                    None => (p, None),
+                };
+                if !is_token(name) {
+                    return Err(HandshakeError::UnexpectedExtension);
+                }
+                Ok((name, value))
+            })
     }
 }
 
 fn unquote(v: &str) -> Result<&str, HandshakeError> {
-    let v = if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') { &v[1..v.len() - 1] } else { v };
-    if is_token(v) { Ok(v) } else { Err(HandshakeError::UnexpectedExtension) }
+    let v = if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
+        &v[1..v.len() - 1]
+    } else {
+        v
+    };
+    if is_token(v) {
+        Ok(v)
+    } else {
+        Err(HandshakeError::UnexpectedExtension)
+    }
 }
 
 fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// The extensions in one `Sec-WebSocket-Extensions` header value, in order.
-pub fn extensions(value: &[u8]) -> impl Iterator<Item = Result<ExtensionOffer<'_>, HandshakeError>> {
+pub fn extensions(
+    value: &[u8],
+) -> impl Iterator<Item = Result<ExtensionOffer<'_>, HandshakeError>> {
     let s = core::str::from_utf8(value).unwrap_or("\u{0}");
     // Splitting on ',' is sound: token and quoted-token values contain no commas.
-    s.split(',').map(str::trim).filter(|e| !e.is_empty()).map(|e| {
-        let (name, raw_params) = e.split_once(';').unwrap_or((e, ""));
-        let name = name.trim();
-        if is_token(name) {
-            Ok(ExtensionOffer { name, raw_params })
-        } else {
-            Err(HandshakeError::UnexpectedExtension)
-        }
-    })
+    s.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            let (name, raw_params) = e.split_once(';').unwrap_or((e, ""));
+            let name = name.trim();
+            if is_token(name) {
+                Ok(ExtensionOffer { name, raw_params })
+            } else {
+                Err(HandshakeError::UnexpectedExtension)
+            }
+        })
 }
 
 /// Whether `origin` matches one of `patterns`, where `*` matches any run of characters
@@ -186,19 +215,25 @@ pub fn extensions(value: &[u8]) -> impl Iterator<Item = Result<ExtensionOffer<'_
 /// a missing `Origin` header (non-browser clients) is always allowed.
 pub fn origin_allowed(origin: Option<&[u8]>, patterns: &[&str], allow_null: bool) -> bool {
     let Some(origin) = origin else { return true };
-    let Ok(origin) = core::str::from_utf8(origin) else { return false };
+    let Ok(origin) = core::str::from_utf8(origin) else {
+        return false;
+    };
     let origin = origin.trim();
     if origin == "null" {
         return allow_null;
     }
-    patterns.iter().any(|p| wildcard_match(p.as_bytes(), origin.as_bytes()))
+    patterns
+        .iter()
+        .any(|p| wildcard_match(p.as_bytes(), origin.as_bytes()))
 }
 
 fn wildcard_match(p: &[u8], s: &[u8]) -> bool {
     match p.split_first() {
         None => s.is_empty(),
         Some((b'*', rest)) => (0..=s.len()).any(|i| wildcard_match(rest, &s[i..])),
-        Some((c, rest)) => s.first().is_some_and(|d| d.eq_ignore_ascii_case(c)) && wildcard_match(rest, &s[1..]),
+        Some((c, rest)) => {
+            s.first().is_some_and(|d| d.eq_ignore_ascii_case(c)) && wildcard_match(rest, &s[1..])
+        }
     }
 }
 
@@ -211,7 +246,10 @@ struct Out<'a> {
 impl Out<'_> {
     fn put(&mut self, bytes: &[u8]) -> Result<(), HandshakeError> {
         let end = self.at + bytes.len();
-        self.buf.get_mut(self.at..end).ok_or(HandshakeError::BufferTooSmall)?.copy_from_slice(bytes);
+        self.buf
+            .get_mut(self.at..end)
+            .ok_or(HandshakeError::BufferTooSmall)?
+            .copy_from_slice(bytes);
         self.at = end;
         Ok(())
     }
@@ -332,7 +370,9 @@ pub fn parse_response<'h, 'b>(
     let protocol = match header(headers, "Sec-WebSocket-Protocol") {
         None => None,
         Some(v) => {
-            let p = core::str::from_utf8(v).map_err(|_| HandshakeError::UnexpectedProtocol)?.trim();
+            let p = core::str::from_utf8(v)
+                .map_err(|_| HandshakeError::UnexpectedProtocol)?
+                .trim();
             if !request.protocols.contains(&p) {
                 return Err(HandshakeError::UnexpectedProtocol);
             }
@@ -368,7 +408,9 @@ impl<'b> ClientHandshake<'_, 'b> {
     }
 
     /// The extensions offered, in order, over every `Sec-WebSocket-Extensions` header.
-    pub fn extensions(&self) -> impl Iterator<Item = Result<ExtensionOffer<'b>, HandshakeError>> + '_ {
+    pub fn extensions(
+        &self,
+    ) -> impl Iterator<Item = Result<ExtensionOffer<'b>, HandshakeError>> + '_ {
         header_all(self.headers, "Sec-WebSocket-Extensions").flat_map(extensions)
     }
 
@@ -408,13 +450,18 @@ pub fn parse_request<'h, 'b>(
     if header(headers, "Sec-WebSocket-Version").map(<[u8]>::trim_ascii) != Some(b"13") {
         return Err(HandshakeError::UnsupportedVersion);
     }
-    let key = header(headers, "Sec-WebSocket-Key").map(<[u8]>::trim_ascii).ok_or(HandshakeError::BadKey)?;
+    let key = header(headers, "Sec-WebSocket-Key")
+        .map(<[u8]>::trim_ascii)
+        .ok_or(HandshakeError::BadKey)?;
     let mut decoded = [0u8; 18];
     match base64::engine::general_purpose::STANDARD.decode_slice(key, &mut decoded) {
         Ok(16) => {}
         _ => return Err(HandshakeError::BadKey),
     }
-    Ok(Status::Complete((ClientHandshake { path, key, headers }, n)))
+    Ok(Status::Complete((
+        ClientHandshake { path, key, headers },
+        n,
+    )))
 }
 
 /// What the server accepts with.
@@ -431,7 +478,11 @@ pub struct Accept<'a> {
 }
 
 /// Writes the 101 response for a request whose `Sec-WebSocket-Accept` is `accept`.
-pub fn write_accept(out: &mut [u8], accept: &[u8; 28], response: &Accept<'_>) -> Result<usize, HandshakeError> {
+pub fn write_accept(
+    out: &mut [u8],
+    accept: &[u8; 28],
+    response: &Accept<'_>,
+) -> Result<usize, HandshakeError> {
     let mut o = Out { buf: out, at: 0 };
     o.put(b"HTTP/1.1 101 Switching Protocols\r\n")?;
     if let Some(s) = response.server {
@@ -477,7 +528,12 @@ pub const fn reason_phrase(status: u16) -> &'static str {
 
 /// Writes an HTTP error or redirect response (`Connection: close`, a plain-text body).
 /// A 426 carries `Sec-WebSocket-Version: 13`; for a redirect pass `Location` in `headers`.
-pub fn write_error(out: &mut [u8], status: u16, headers: &[(&str, &[u8])], body: &str) -> Result<usize, HandshakeError> {
+pub fn write_error(
+    out: &mut [u8],
+    status: u16,
+    headers: &[(&str, &[u8])],
+    body: &str,
+) -> Result<usize, HandshakeError> {
     let mut o = Out { buf: out, at: 0 };
     o.put(b"HTTP/1.1 ")?;
     o.number(status)?;
@@ -505,7 +561,10 @@ mod tests {
 
     #[test]
     fn rfc_example_accept() {
-        assert_eq!(&accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(
+            &accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 
     #[test]
@@ -524,10 +583,15 @@ mod tests {
         let n = req.write(&mut buf).unwrap();
         for cut in 0..n {
             let mut h = [httparse::EMPTY_HEADER; 16];
-            assert!(matches!(parse_request(&buf[..cut], &mut h), Ok(Status::Partial)));
+            assert!(matches!(
+                parse_request(&buf[..cut], &mut h),
+                Ok(Status::Partial)
+            ));
         }
         let mut h = [httparse::EMPTY_HEADER; 16];
-        let Status::Complete((hs, used)) = parse_request(&buf[..n], &mut h).unwrap() else { panic!() };
+        let Status::Complete((hs, used)) = parse_request(&buf[..n], &mut h).unwrap() else {
+            panic!()
+        };
         assert_eq!(used, n);
         assert_eq!(hs.path, "/chat?x=1");
         let protos: [&str; 2] = {
@@ -537,16 +601,31 @@ mod tests {
         assert_eq!(protos, ["wamp.2.json", "wamp.2.cbor"]);
         let ext = hs.extensions().next().unwrap().unwrap();
         assert_eq!(ext.name, "permessage-deflate");
-        assert_eq!(ext.params().next().unwrap().unwrap(), ("client_max_window_bits", None));
+        assert_eq!(
+            ext.params().next().unwrap().unwrap(),
+            ("client_max_window_bits", None)
+        );
         assert!(origin_allowed(hs.origin(), &["http://*.com"], false));
         assert!(!origin_allowed(hs.origin(), &["https://*"], false));
 
         let mut resp = [0u8; 512];
         let accept = hs.accept();
-        let m = write_accept(&mut resp, &accept, &Accept { protocol: Some("wamp.2.cbor"), server: Some("ferrobahn"), ..Default::default() }).unwrap();
+        let m = write_accept(
+            &mut resp,
+            &accept,
+            &Accept {
+                protocol: Some("wamp.2.cbor"),
+                server: Some("ferrobahn"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         resp[m..m + 2].copy_from_slice(&[0x81, 0x00]); // a frame right behind the head
         let mut h = [httparse::EMPTY_HEADER; 16];
-        let Status::Complete((r, used)) = parse_response(&resp[..m + 2], &mut h, &req).unwrap() else { panic!() };
+        let Status::Complete((r, used)) = parse_response(&resp[..m + 2], &mut h, &req).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!((r.protocol, used), (Some("wamp.2.cbor"), m));
     }
 
@@ -570,12 +649,19 @@ mod tests {
 
     #[test]
     fn extension_params_with_quotes_and_errors() {
-        let v = b"permessage-deflate; server_max_window_bits=\"10\"; client_no_context_takeover, x-foo";
+        let v =
+            b"permessage-deflate; server_max_window_bits=\"10\"; client_no_context_takeover, x-foo";
         let mut it = extensions(v);
         let pmd = it.next().unwrap().unwrap();
         let mut p = pmd.params();
-        assert_eq!(p.next().unwrap().unwrap(), ("server_max_window_bits", Some("10")));
-        assert_eq!(p.next().unwrap().unwrap(), ("client_no_context_takeover", None));
+        assert_eq!(
+            p.next().unwrap().unwrap(),
+            ("server_max_window_bits", Some("10"))
+        );
+        assert_eq!(
+            p.next().unwrap().unwrap(),
+            ("client_no_context_takeover", None)
+        );
         assert_eq!(it.next().unwrap().unwrap().name, "x-foo");
         assert!(extensions(b"bad name").next().unwrap().is_err());
     }

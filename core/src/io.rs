@@ -96,9 +96,20 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
             }
             end += n;
             let mut storage = [httparse::EMPTY_HEADER; 16];
-            if let Status::Complete((resp, used)) = handshake::parse_response(&rbuf[..end], &mut storage, request)? {
-                let proto = resp.protocol.and_then(|p| request.protocols.iter().position(|o| *o == p));
-                let ws = Self { io, conn: Connection::new(Role::Client, config, keys), rbuf, rpos: used, rend: end, wbuf };
+            if let Status::Complete((resp, used)) =
+                handshake::parse_response(&rbuf[..end], &mut storage, request)?
+            {
+                let proto = resp
+                    .protocol
+                    .and_then(|p| request.protocols.iter().position(|o| *o == p));
+                let ws = Self {
+                    io,
+                    conn: Connection::new(Role::Client, config, keys),
+                    rbuf,
+                    rpos: used,
+                    rend: end,
+                    wbuf,
+                };
                 return Ok((ws, proto));
             }
         }
@@ -137,16 +148,29 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
                     return Err(e.into());
                 }
                 Ok(Status::Complete((req, used))) => {
-                    let chosen = protocols.iter().position(|p| req.protocols().any(|o| o == *p));
+                    let chosen = protocols
+                        .iter()
+                        .position(|p| req.protocols().any(|o| o == *p));
                     let accept = req.accept();
                     let n = handshake::write_accept(
                         wbuf,
                         &accept,
-                        &Accept { protocol: chosen.map(|i| protocols[i]), server, ..Accept::default() },
+                        &Accept {
+                            protocol: chosen.map(|i| protocols[i]),
+                            server,
+                            ..Accept::default()
+                        },
                     )?;
                     io.write_all(&wbuf[..n]).map_err(Error::Io)?;
                     io.flush().map_err(Error::Io)?;
-                    let ws = Self { io, conn: Connection::new(Role::Server, config, keys), rbuf, rpos: used, rend: end, wbuf };
+                    let ws = Self {
+                        io,
+                        conn: Connection::new(Role::Server, config, keys),
+                        rbuf,
+                        rpos: used,
+                        rend: end,
+                        wbuf,
+                    };
                     return Ok((ws, chosen));
                 }
             }
@@ -162,7 +186,9 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
 
     /// Sends a ping.
     pub fn ping(&mut self, payload: &[u8]) -> Result<(), Error<T::Error>> {
-        let n = self.conn.encode_control(crate::OpCode::Ping, payload, self.wbuf)?;
+        let n = self
+            .conn
+            .encode_control(crate::OpCode::Ping, payload, self.wbuf)?;
         self.io.write_all(&self.wbuf[..n]).map_err(Error::Io)?;
         self.io.flush().map_err(Error::Io)
     }
@@ -215,12 +241,15 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
             let mut done: Option<(u8, usize, u16)> = None;
             match ev {
                 None => {}
-                Some(Event::FrameStart { kind: k, message_start, .. }) => {
-                    if message_start {
-                        kind = k;
-                        len = 0;
-                    }
+                Some(Event::FrameStart {
+                    kind: k,
+                    message_start: true,
+                    ..
+                }) => {
+                    kind = k;
+                    len = 0;
                 }
+                Some(Event::FrameStart { .. }) => {}
                 Some(Event::Data(d)) => {
                     if len + d.len() > msg.len() {
                         too_large = true;
@@ -231,7 +260,9 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
                 }
                 Some(Event::FrameEnd { message_end: true }) => done = Some((0, len, 0)),
                 Some(Event::FrameEnd { .. }) => {}
-                Some(Event::Ping(p)) | Some(Event::Pong(p)) if p.len() > msg.len() => too_large = true,
+                Some(Event::Ping(p)) | Some(Event::Pong(p)) if p.len() > msg.len() => {
+                    too_large = true
+                }
                 Some(Event::Ping(p)) => {
                     msg[..p.len()].copy_from_slice(p);
                     done = Some((1, p.len(), 0));
@@ -241,14 +272,18 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
                     done = Some((2, p.len(), 0));
                 }
                 Some(Event::Close(f)) => {
-                    let (code, reason) = f.map_or((0, &[][..]), |f| (f.code.0, f.reason.as_bytes()));
+                    let (code, reason) =
+                        f.map_or((0, &[][..]), |f| (f.code.0, f.reason.as_bytes()));
                     let r = reason.len().min(msg.len());
                     msg[..r].copy_from_slice(&reason[..r]);
                     done = Some((3, r, code));
                 }
             }
             if too_large {
-                let _ = self.conn.close(Some(CloseFrame { code: CloseCode::MESSAGE_TOO_BIG, reason: "message too large" }));
+                let _ = self.conn.close(Some(CloseFrame {
+                    code: CloseCode::MESSAGE_TOO_BIG,
+                    reason: "message too large",
+                }));
                 self.transmit()?;
                 return Err(Error::MessageTooLarge);
             }
@@ -258,12 +293,17 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
                 return Ok(match tag {
                     0 if kind == MessageKind::Text => {
                         // Validated as it arrived; this check cannot fail.
-                        Message::Text(crate::utf8::from_utf8(m).map_err(|_| connection::Error::Protocol(crate::ProtocolError::InvalidUtf8))?)
+                        Message::Text(crate::utf8::from_utf8(m).map_err(|_| {
+                            connection::Error::Protocol(crate::ProtocolError::InvalidUtf8)
+                        })?)
                     }
                     0 => Message::Binary(m),
                     1 => Message::Ping(m),
                     2 => Message::Pong(m),
-                    _ => Message::Close((code != 0).then(|| CloseFrame { code: CloseCode(code), reason: crate::utf8::from_utf8(m).unwrap_or("") })),
+                    _ => Message::Close((code != 0).then(|| CloseFrame {
+                        code: CloseCode(code),
+                        reason: crate::utf8::from_utf8(m).unwrap_or(""),
+                    })),
                 });
             }
             if !had_event && self.rpos == self.rend {
@@ -281,7 +321,10 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
             self.rend -= self.rpos;
             self.rpos = 0;
         }
-        let n = self.io.read(&mut self.rbuf[self.rend..]).map_err(Error::Io)?;
+        let n = self
+            .io
+            .read(&mut self.rbuf[self.rend..])
+            .map_err(Error::Io)?;
         if n == 0 {
             return Err(Error::Eof);
         }

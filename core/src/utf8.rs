@@ -47,7 +47,10 @@ fn valid_prefix(bytes: &[u8]) -> bool {
 impl Utf8Validator {
     /// A validator at the start of a message.
     pub const fn new() -> Self {
-        Self { carry: [0; 4], carry_len: 0 }
+        Self {
+            carry: [0; 4],
+            carry_len: 0,
+        }
     }
 
     /// Forgets any carried bytes (a new message starts).
@@ -115,7 +118,11 @@ fn incomplete_tail_start(bytes: &[u8]) -> usize {
         if b & 0xC0 == 0x80 {
             continue; // continuation byte: keep looking for the lead
         }
-        return if b >= 0xC0 && seq_width(b) > back { len - back } else { len };
+        return if b >= 0xC0 && seq_width(b) > back {
+            len - back
+        } else {
+            len
+        };
     }
     len
 }
@@ -155,7 +162,11 @@ mod tests {
             let expect = core::str::from_utf8(s).is_ok();
             assert_eq!(stream_ok(&[s]), expect, "{s:?}");
             for cut in 0..=s.len() {
-                assert_eq!(stream_ok(&[&s[..cut], &s[cut..]]), expect, "{s:?} cut {cut}");
+                assert_eq!(
+                    stream_ok(&[&s[..cut], &s[cut..]]),
+                    expect,
+                    "{s:?} cut {cut}"
+                );
             }
             assert_eq!(byte_by_byte_ok(s), expect, "{s:?} byte by byte");
         }

@@ -10,9 +10,12 @@ use ferrobahn_core::handshake::{client_key, ClientRequest};
 use ferrobahn_core::io::{Message, WebSocket};
 use ferrobahn_core::{CloseCode, CloseFrame, CloseState, Config, MessageKind, NoMask};
 
+/// Bytes in flight and whether the writer hung up.
+type Queue = Mutex<(VecDeque<u8>, bool)>;
+
 /// One direction of a byte pipe; `read` blocks until data or the writer hangs up.
 #[derive(Clone, Default)]
-struct Half(Arc<(Mutex<(VecDeque<u8>, bool)>, Condvar)>);
+struct Half(Arc<(Queue, Condvar)>);
 
 struct End {
     rx: Half,
@@ -21,7 +24,13 @@ struct End {
 
 fn pipe() -> (End, End) {
     let (a, b) = (Half::default(), Half::default());
-    (End { rx: a.clone(), tx: b.clone() }, End { rx: b, tx: a })
+    (
+        End {
+            rx: a.clone(),
+            tx: b.clone(),
+        },
+        End { rx: b, tx: a },
+    )
 }
 
 impl embedded_io::ErrorType for End {
@@ -81,7 +90,16 @@ fn client_and_server_over_a_pipe() {
         let mut rbuf = [0u8; 512];
         let mut wbuf = [0u8; 512];
         let mut msg = [0u8; 256];
-        let (mut ws, proto) = WebSocket::accept(server_end, &["echo"], Some("pipe"), Config::DEFAULT, NoMask, &mut rbuf, &mut wbuf).unwrap();
+        let (mut ws, proto) = WebSocket::accept(
+            server_end,
+            &["echo"],
+            Some("pipe"),
+            Config::DEFAULT,
+            NoMask,
+            &mut rbuf,
+            &mut wbuf,
+        )
+        .unwrap();
         assert_eq!(proto, Some(0));
         let mut echoed = 0;
         loop {
@@ -98,7 +116,13 @@ fn client_and_server_over_a_pipe() {
                 }
                 Message::Ping(_) | Message::Pong(_) => {}
                 Message::Close(f) => {
-                    assert_eq!(f, Some(CloseFrame { code: CloseCode(4000), reason: "done" }));
+                    assert_eq!(
+                        f,
+                        Some(CloseFrame {
+                            code: CloseCode(4000),
+                            reason: "done"
+                        })
+                    );
                     assert_eq!(ws.close_state(), CloseState::Closed);
                     return echoed;
                 }
@@ -110,18 +134,41 @@ fn client_and_server_over_a_pipe() {
     let mut wbuf = [0u8; 512];
     let mut msg = [0u8; 256];
     let key = client_key([3; 16]);
-    let req = ClientRequest { host: "pipe", path: "/", key: &key, protocols: &["echo"], extensions: "", origin: None, headers: &[] };
-    let cfg = Config { auto_fragment_size: 5, ..Config::DEFAULT };
-    let (mut ws, proto) = WebSocket::connect(client_end, &req, cfg, counter_keys(), &mut rbuf, &mut wbuf).unwrap();
+    let req = ClientRequest {
+        host: "pipe",
+        path: "/",
+        key: &key,
+        protocols: &["echo"],
+        extensions: "",
+        origin: None,
+        headers: &[],
+    };
+    let cfg = Config {
+        auto_fragment_size: 5,
+        ..Config::DEFAULT
+    };
+    let (mut ws, proto) =
+        WebSocket::connect(client_end, &req, cfg, counter_keys(), &mut rbuf, &mut wbuf).unwrap();
     assert_eq!(proto, Some(0));
 
-    ws.send(MessageKind::Text, "héllo wörld, fragmented".as_bytes()).unwrap();
-    assert_eq!(ws.read_message(&mut msg).unwrap(), Message::Text("héllo wörld, fragmented"));
+    ws.send(MessageKind::Text, "héllo wörld, fragmented".as_bytes())
+        .unwrap();
+    assert_eq!(
+        ws.read_message(&mut msg).unwrap(),
+        Message::Text("héllo wörld, fragmented")
+    );
     ws.send(MessageKind::Binary, &[0, 1, 2, 255]).unwrap();
-    assert_eq!(ws.read_message(&mut msg).unwrap(), Message::Binary(&[0, 1, 2, 255]));
+    assert_eq!(
+        ws.read_message(&mut msg).unwrap(),
+        Message::Binary(&[0, 1, 2, 255])
+    );
     ws.ping(b"p1").unwrap();
     assert_eq!(ws.read_message(&mut msg).unwrap(), Message::Pong(b"p1"));
-    ws.close(Some(CloseFrame { code: CloseCode(4000), reason: "done" })).unwrap();
+    ws.close(Some(CloseFrame {
+        code: CloseCode(4000),
+        reason: "done",
+    }))
+    .unwrap();
     match ws.read_message(&mut msg).unwrap() {
         Message::Close(Some(f)) => assert_eq!(f.code, CloseCode(4000)),
         other => panic!("expected close, got {other:?}"),
@@ -137,17 +184,45 @@ fn message_larger_than_buffer_closes_1009() {
         let mut rbuf = [0u8; 512];
         let mut wbuf = [0u8; 512];
         let mut msg = [0u8; 8];
-        let (mut ws, _) = WebSocket::accept(server_end, &[], None, Config::DEFAULT, NoMask, &mut rbuf, &mut wbuf).unwrap();
+        let (mut ws, _) = WebSocket::accept(
+            server_end,
+            &[],
+            None,
+            Config::DEFAULT,
+            NoMask,
+            &mut rbuf,
+            &mut wbuf,
+        )
+        .unwrap();
         ws.read_message(&mut msg).err()
     });
     let mut rbuf = [0u8; 512];
     let mut wbuf = [0u8; 512];
     let mut msg = [0u8; 64];
     let key = client_key([4; 16]);
-    let req = ClientRequest { host: "pipe", path: "/", key: &key, protocols: &[], extensions: "", origin: None, headers: &[] };
-    let (mut ws, _) = WebSocket::connect(client_end, &req, Config::DEFAULT, counter_keys(), &mut rbuf, &mut wbuf).unwrap();
+    let req = ClientRequest {
+        host: "pipe",
+        path: "/",
+        key: &key,
+        protocols: &[],
+        extensions: "",
+        origin: None,
+        headers: &[],
+    };
+    let (mut ws, _) = WebSocket::connect(
+        client_end,
+        &req,
+        Config::DEFAULT,
+        counter_keys(),
+        &mut rbuf,
+        &mut wbuf,
+    )
+    .unwrap();
     ws.send(MessageKind::Binary, &[7; 20]).unwrap();
-    assert_eq!(server.join().unwrap(), Some(ferrobahn_core::io::Error::MessageTooLarge));
+    assert_eq!(
+        server.join().unwrap(),
+        Some(ferrobahn_core::io::Error::MessageTooLarge)
+    );
     match ws.read_message(&mut msg).unwrap() {
         Message::Close(Some(f)) => assert_eq!(f.code, CloseCode::MESSAGE_TOO_BIG),
         other => panic!("expected close 1009, got {other:?}"),

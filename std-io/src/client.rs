@@ -51,19 +51,39 @@ impl WsUrl {
         let uri: http::Uri = url.parse().map_err(|e| Error::Url(format!("{url}: {e}")))?;
         match uri.scheme_str() {
             Some("ws") => {}
-            Some("wss") => return Err(Error::Url(format!("{url}: wss:// needs the TLS transport (not built in yet)"))),
+            Some("wss") => {
+                return Err(Error::Url(format!(
+                    "{url}: wss:// needs the TLS transport (not built in yet)"
+                )))
+            }
             _ => return Err(Error::Url(format!("{url}: scheme must be ws://"))),
         }
-        let authority = uri.host().ok_or_else(|| Error::Url(format!("{url}: no host")))?;
-        let host = authority.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let authority = uri
+            .host()
+            .ok_or_else(|| Error::Url(format!("{url}: no host")))?;
+        let host = authority
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         let port = uri.port_u16().unwrap_or(80);
-        let path = uri.path_and_query().map_or("/".to_owned(), |p| p.as_str().to_owned());
-        let path = if path.is_empty() { "/".to_owned() } else { path };
+        let path = uri
+            .path_and_query()
+            .map_or("/".to_owned(), |p| p.as_str().to_owned());
+        let path = if path.is_empty() {
+            "/".to_owned()
+        } else {
+            path
+        };
         let host_header = match uri.port_u16() {
             Some(p) => format!("{authority}:{p}"),
             None => authority.to_owned(),
         };
-        Ok(Self { host, port, path, host_header })
+        Ok(Self {
+            host,
+            port,
+            path,
+            host_header,
+        })
     }
 }
 
@@ -145,7 +165,12 @@ impl ClientBuilder {
         }
         let stream = match stream {
             Some(s) => s,
-            None => return Err(last.map_or_else(|| Error::Url(format!("{}: no address", self.url)), Error::Io)),
+            None => {
+                return Err(last.map_or_else(
+                    || Error::Url(format!("{}: no address", self.url)),
+                    Error::Io,
+                ))
+            }
         };
         stream.set_nodelay(self.nodelay)?;
         self.handshake(stream, &url)
@@ -162,7 +187,11 @@ impl ClientBuilder {
         entropy::fill(&mut nonce);
         let key = handshake::client_key(nonce);
         let protocols: Vec<&str> = self.protocols.iter().map(String::as_str).collect();
-        let headers: Vec<(&str, &[u8])> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        let headers: Vec<(&str, &[u8])> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes()))
+            .collect();
         let request = ClientRequest {
             host: &url.host_header,
             path: &url.path,
@@ -172,7 +201,15 @@ impl ClientBuilder {
             origin: self.origin.as_deref(),
             headers: &headers,
         };
-        let mut buf = vec![0u8; 1024 + headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>() + url.path.len() + url.host_header.len()];
+        let mut buf = vec![
+            0u8;
+            1024 + headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 4)
+                .sum::<usize>()
+                + url.path.len()
+                + url.host_header.len()
+        ];
         let n = request.write(&mut buf)?;
         stream.write_all(&buf[..n])?;
         stream.flush()?;
@@ -193,12 +230,20 @@ impl ClientBuilder {
             head.extend_from_slice(&chunk[..n]);
             let mut storage = [httparse::EMPTY_HEADER; 64];
             match handshake::parse_response(&head, &mut storage, &request)? {
-                Status::Partial if head.len() > MAX_HEAD => return Err(HandshakeError::TooLarge.into()),
+                Status::Partial if head.len() > MAX_HEAD => {
+                    return Err(HandshakeError::TooLarge.into())
+                }
                 Status::Partial => continue,
                 Status::Complete((resp, used)) => {
                     let protocol = resp.protocol.map(str::to_owned);
                     let leftover = head[used..].to_vec();
-                    return WebSocket::from_stream(stream, Role::Client, self.settings, &leftover, protocol);
+                    return WebSocket::from_stream(
+                        stream,
+                        Role::Client,
+                        self.settings,
+                        &leftover,
+                        protocol,
+                    );
                 }
             }
         }
@@ -212,9 +257,25 @@ mod tests {
     #[test]
     fn url_forms() {
         let u = WsUrl::parse("ws://127.0.0.1:9001/runCase?case=3&agent=x").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.path.as_str(), u.host_header.as_str()), ("127.0.0.1", 9001, "/runCase?case=3&agent=x", "127.0.0.1:9001"));
+        assert_eq!(
+            (
+                u.host.as_str(),
+                u.port,
+                u.path.as_str(),
+                u.host_header.as_str()
+            ),
+            (
+                "127.0.0.1",
+                9001,
+                "/runCase?case=3&agent=x",
+                "127.0.0.1:9001"
+            )
+        );
         let u = WsUrl::parse("ws://example.com").unwrap();
-        assert_eq!((u.port, u.path.as_str(), u.host_header.as_str()), (80, "/", "example.com"));
+        assert_eq!(
+            (u.port, u.path.as_str(), u.host_header.as_str()),
+            (80, "/", "example.com")
+        );
         let u = WsUrl::parse("ws://[::1]:80/x").unwrap();
         assert_eq!(u.host, "::1");
         assert!(WsUrl::parse("http://x/").is_err());

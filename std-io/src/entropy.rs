@@ -16,7 +16,10 @@ pub struct KeyPool {
 impl KeyPool {
     /// An empty pool; the first key fills it.
     pub fn new() -> Self {
-        Self { pool: [0; 256], at: 256 }
+        Self {
+            pool: [0; 256],
+            at: 256,
+        }
     }
 }
 

@@ -14,17 +14,26 @@ pub struct Close {
 impl Close {
     /// A close with `code` and `reason`.
     pub fn new(code: impl Into<CloseCode>, reason: impl Into<String>) -> Self {
-        Self { code: code.into(), reason: reason.into() }
+        Self {
+            code: code.into(),
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn frame(&self) -> CloseFrame<'_> {
-        CloseFrame { code: self.code, reason: &self.reason }
+        CloseFrame {
+            code: self.code,
+            reason: &self.reason,
+        }
     }
 }
 
 impl From<CloseFrame<'_>> for Close {
     fn from(f: CloseFrame<'_>) -> Self {
-        Self { code: f.code, reason: f.reason.to_owned() }
+        Self {
+            code: f.code,
+            reason: f.reason.to_owned(),
+        }
     }
 }
 

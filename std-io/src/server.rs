@@ -20,8 +20,9 @@ const MAX_HEAD: usize = 16 * 1024;
 /// A handshake hook: sees the request and the response about to be sent (headers may be
 /// added, `Sec-WebSocket-Protocol` changed), or refuses with any HTTP response (a status, a
 /// redirect with `Location`, a body).
-pub type HandshakeHook =
-    dyn Fn(&http::Request<()>, &mut http::Response<()>) -> Result<(), http::Response<Option<String>>> + Send + Sync;
+pub type HandshakeHook = dyn Fn(&http::Request<()>, &mut http::Response<()>) -> Result<(), http::Response<Option<String>>>
+    + Send
+    + Sync;
 
 /// Server settings.
 #[derive(Clone)]
@@ -89,7 +90,11 @@ pub struct Server {
 impl Server {
     /// Binds `addr` (use port 0 and [`local_addr`](Self::local_addr) in tests).
     pub fn bind(addr: impl ToSocketAddrs, config: ServerConfig) -> Result<Self> {
-        Ok(Self { listener: TcpListener::bind(addr)?, config: Arc::new(config), active: Arc::new(AtomicUsize::new(0)) })
+        Ok(Self {
+            listener: TcpListener::bind(addr)?,
+            config: Arc::new(config),
+            active: Arc::new(AtomicUsize::new(0)),
+        })
     }
 
     /// The bound address.
@@ -122,7 +127,12 @@ impl Server {
                 self.active.fetch_sub(1, Ordering::AcqRel);
                 log::warn!("{peer}: over max_connections, answering 503");
                 let mut out = [0u8; 256];
-                if let Ok(n) = handshake::write_error(&mut out, 503, &[("Retry-After", b"1")], "too many connections\n") {
+                if let Ok(n) = handshake::write_error(
+                    &mut out,
+                    503,
+                    &[("Retry-After", b"1")],
+                    "too many connections\n",
+                ) {
                     let _ = stream.write_all(&out[..n]);
                 }
                 continue;
@@ -167,7 +177,14 @@ pub fn accept_with(stream: TcpStream, config: &ServerConfig) -> Result<WebSocket
 }
 
 fn refuse<S: Write>(stream: &mut S, status: u16, headers: &[(&str, &[u8])], body: &str) {
-    let mut out = vec![0u8; 512 + body.len() + headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>()];
+    let mut out = vec![
+        0u8;
+        512 + body.len()
+            + headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 4)
+                .sum::<usize>()
+    ];
     if let Ok(n) = handshake::write_error(&mut out, status, headers, body) {
         let _ = stream.write_all(&out[..n]);
         let _ = stream.flush();
@@ -188,7 +205,12 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
         let n = match stream.read(&mut chunk) {
             Ok(0) => return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into())),
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 refuse(&mut stream, 408, &[], "");
                 return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
             }
@@ -205,7 +227,12 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
         let (req, used) = match parsed {
             Ok(c) => c,
             Err(e) => {
-                refuse(&mut stream, e.status(), &[], "not a valid WebSocket handshake\n");
+                refuse(
+                    &mut stream,
+                    e.status(),
+                    &[],
+                    "not a valid WebSocket handshake\n",
+                );
                 return Err(e.into());
             }
         };
@@ -216,11 +243,17 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
                 return Err(Error::Handshake(HandshakeError::Status(403)));
             }
         }
-        let mut protocol: Option<String> =
-            config.protocols.iter().find(|p| req.protocols().any(|o| o == p.as_str())).cloned();
+        let mut protocol: Option<String> = config
+            .protocols
+            .iter()
+            .find(|p| req.protocols().any(|o| o == p.as_str()))
+            .cloned();
         let mut response = http::Response::new(());
         for (n, v) in &config.headers {
-            if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(n.as_bytes()), http::HeaderValue::from_str(v)) {
+            if let (Ok(n), Ok(v)) = (
+                http::HeaderName::from_bytes(n.as_bytes()),
+                http::HeaderValue::from_str(v),
+            ) {
                 response.headers_mut().append(n, v);
             }
         }
@@ -233,8 +266,17 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
             }
             if let Err(deny) = hook(&request, &mut response) {
                 let status = deny.status().as_u16();
-                let headers: Vec<(&str, &[u8])> = deny.headers().iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
-                refuse(&mut stream, status, &headers, deny.body().as_deref().unwrap_or(""));
+                let headers: Vec<(&str, &[u8])> = deny
+                    .headers()
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_bytes()))
+                    .collect();
+                refuse(
+                    &mut stream,
+                    status,
+                    &headers,
+                    deny.body().as_deref().unwrap_or(""),
+                );
                 return Err(Error::Handshake(HandshakeError::Status(status)));
             }
             protocol = response
@@ -242,13 +284,29 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
                 .remove("sec-websocket-protocol")
                 .and_then(|v| v.to_str().ok().map(str::to_owned));
         }
-        let extra: Vec<(&str, &[u8])> = response.headers().iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        let extra: Vec<(&str, &[u8])> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes()))
+            .collect();
         let accept = req.accept();
-        let mut out = vec![0u8; 512 + extra.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>() + protocol.as_ref().map_or(0, String::len)];
+        let mut out = vec![
+            0u8;
+            512 + extra
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 4)
+                .sum::<usize>()
+                + protocol.as_ref().map_or(0, String::len)
+        ];
         let n = handshake::write_accept(
             &mut out,
             &accept,
-            &Accept { protocol: protocol.as_deref(), extensions: "", server: config.server_name.as_deref(), headers: &extra },
+            &Accept {
+                protocol: protocol.as_deref(),
+                extensions: "",
+                server: config.server_name.as_deref(),
+                headers: &extra,
+            },
         )?;
         stream.write_all(&out[..n])?;
         let leftover = head[used..].to_vec();
@@ -261,5 +319,6 @@ fn to_http_request(req: &handshake::ClientHandshake<'_, '_>) -> Result<http::Req
     for h in req.headers {
         b = b.header(h.name, h.value);
     }
-    b.body(()).map_err(|_| Error::Handshake(HandshakeError::Http(httparse::Error::Token)))
+    b.body(())
+        .map_err(|_| Error::Handshake(HandshakeError::Http(httparse::Error::Token)))
 }

@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
 use ferrobahn_core::connection::CONTROL_FRAME_MAX;
-use ferrobahn_core::{CloseFrame, CloseState, Config, Connection, Event, MessageKind, OpCode, Role};
+use ferrobahn_core::{
+    CloseFrame, CloseState, Config, Connection, Event, MessageKind, OpCode, Role,
+};
 
 use crate::entropy::KeyPool;
 use crate::error::{Error, Result};
@@ -114,7 +116,10 @@ impl State {
         }
         let at = self.control.len();
         self.control.resize(at + CONTROL_FRAME_MAX, 0);
-        let n = self.conn.poll_transmit(&mut self.control[at..])?.unwrap_or(0);
+        let n = self
+            .conn
+            .poll_transmit(&mut self.control[at..])?
+            .unwrap_or(0);
         self.control.truncate(at + n);
         Ok(true)
     }
@@ -144,7 +149,6 @@ impl<S: Stream> Io<S> {
 fn write_all_vectored<W: Write>(w: &mut W, a: &[u8], b: &[u8]) -> io::Result<()> {
     let mut bufs = [IoSlice::new(a), IoSlice::new(b)];
     let mut slices: &mut [IoSlice<'_>] = &mut bufs;
-    IoSlice::advance_slices(&mut slices, 0);
     while !slices.is_empty() {
         match w.write_vectored(slices) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -224,7 +228,9 @@ impl<S: Stream> Shared<S> {
             && st.conn.config().auto_fragment_size == 0;
         if direct {
             let mut hdr = [0u8; 14];
-            let n = st.conn.start_frame(kind, true, 0, payload.len() as u64, &mut hdr)?;
+            let n = st
+                .conn
+                .start_frame(kind, true, 0, payload.len() as u64, &mut hdr)?;
             st.conn.frame_data_unmasked(payload.len() as u64)?;
             if !st.control.is_empty() {
                 io.wbuf.extend_from_slice(&st.control);
@@ -237,7 +243,8 @@ impl<S: Stream> Shared<S> {
             return Ok(r?);
         }
         let at = io.wbuf.len();
-        io.wbuf.resize(at + st.conn.encoded_message_len(payload.len()), 0);
+        io.wbuf
+            .resize(at + st.conn.encoded_message_len(payload.len()), 0);
         match st.conn.encode_message(kind, 0, payload, &mut io.wbuf[at..]) {
             Ok(n) => io.wbuf.truncate(at + n),
             Err(e) => {
@@ -284,9 +291,16 @@ pub enum Incoming<'a> {
 
 /// An event with positions in place of borrows.
 enum Raw {
-    Start { kind: MessageKind, message_start: bool, fin: bool, len: u64 },
+    Start {
+        kind: MessageKind,
+        message_start: bool,
+        fin: bool,
+        len: u64,
+    },
     Data(usize, usize),
-    End { message_end: bool },
+    End {
+        message_end: bool,
+    },
     Ping(usize),
     Pong(usize),
     Close(Option<(u16, usize)>),
@@ -314,7 +328,9 @@ pub struct Writer<S: Stream> {
 
 impl<S: Stream> Clone for Writer<S> {
     fn clone(&self) -> Self {
-        Self { shared: Arc::clone(&self.shared) }
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
     }
 }
 
@@ -328,12 +344,25 @@ pub struct WebSocket<S: Stream = TcpStream> {
 impl<S: Stream> WebSocket<S> {
     /// Wraps a stream whose handshake is done. `leftover` are bytes read after the HTTP
     /// head (the first frames).
-    pub fn from_stream(stream: S, role: Role, settings: Settings, leftover: &[u8], protocol: Option<String>) -> Result<Self> {
+    pub fn from_stream(
+        stream: S,
+        role: Role,
+        settings: Settings,
+        leftover: &[u8],
+        protocol: Option<String>,
+    ) -> Result<Self> {
         let write_half = stream.try_clone()?;
         stream.set_read_timeout(settings.read_timeout)?;
         let shared = Arc::new(Shared {
-            state: Mutex::new(State { conn: Connection::new(role, settings.config, KeyPool::new()), control: Vec::new() }),
-            io: Mutex::new(Io { stream: write_half, wbuf: Vec::new(), write_limit: settings.write_buffer }),
+            state: Mutex::new(State {
+                conn: Connection::new(role, settings.config, KeyPool::new()),
+                control: Vec::new(),
+            }),
+            io: Mutex::new(Io {
+                stream: write_half,
+                wbuf: Vec::new(),
+                write_limit: settings.write_buffer,
+            }),
             flush_wanted: AtomicBool::new(false),
         });
         let mut rbuf = Vec::new();
@@ -472,7 +501,10 @@ impl<S: Stream> Writer<S> {
             let mut st = sh.state();
             let at = io.wbuf.len();
             io.wbuf.resize(at + 14 + payload.len(), 0);
-            match st.conn.encode_frame(kind, fin, 0, payload, &mut io.wbuf[at..]) {
+            match st
+                .conn
+                .encode_frame(kind, fin, 0, payload, &mut io.wbuf[at..])
+            {
                 Ok(n) => {
                     io.wbuf.truncate(at + n);
                     Ok(())
@@ -523,7 +555,11 @@ impl<S: Stream> Writer<S> {
         sh.with_io(|io| {
             let at = io.wbuf.len();
             io.wbuf.resize(at + CONTROL_FRAME_MAX, 0);
-            match sh.state().conn.encode_control(opcode, payload, &mut io.wbuf[at..]) {
+            match sh
+                .state()
+                .conn
+                .encode_control(opcode, payload, &mut io.wbuf[at..])
+            {
                 Ok(n) => {
                     io.wbuf.truncate(at + n);
                     Ok(())
@@ -551,7 +587,12 @@ impl<S: Stream> Reader<S> {
                 frame_left = 0;
             }
             match self.next_raw()? {
-                Raw::Start { kind, message_start, len, .. } => {
+                Raw::Start {
+                    kind,
+                    message_start,
+                    len,
+                    ..
+                } => {
                     if message_start {
                         self.msg.clear();
                         self.msg_kind = kind;
@@ -589,7 +630,17 @@ impl<S: Stream> Reader<S> {
     /// message buffered). Control frames are handled as in [`read`](Self::read).
     pub fn read_event(&mut self) -> Result<Incoming<'_>> {
         Ok(match self.next_raw()? {
-            Raw::Start { kind, message_start, fin, len } => Incoming::FrameStart { kind, message_start, fin, len },
+            Raw::Start {
+                kind,
+                message_start,
+                fin,
+                len,
+            } => Incoming::FrameStart {
+                kind,
+                message_start,
+                fin,
+                len,
+            },
             Raw::Data(a, b) => Incoming::Data(&self.rbuf[a..b]),
             Raw::End { message_end } => Incoming::FrameEnd { message_end },
             Raw::Ping(n) => Incoming::Ping(&self.ctrl[..n]),
@@ -658,7 +709,18 @@ impl<S: Stream> Reader<S> {
                         progress = n != 0 || ev.is_some();
                         match ev {
                             None => None,
-                            Some(Event::FrameStart { kind, message_start, fin, len, .. }) => Some(Raw::Start { kind, message_start, fin, len }),
+                            Some(Event::FrameStart {
+                                kind,
+                                message_start,
+                                fin,
+                                len,
+                                ..
+                            }) => Some(Raw::Start {
+                                kind,
+                                message_start,
+                                fin,
+                                len,
+                            }),
                             Some(Event::Data(d)) => {
                                 // Data always sits at the front of what was passed in.
                                 Some(Raw::Data(start, start + d.len()))
@@ -713,7 +775,8 @@ impl<S: Stream> Reader<S> {
         if self.rbuf.len() < self.settings.read_buffer {
             self.rbuf.resize(self.settings.read_buffer, 0);
         } else if self.rend == self.rbuf.len() {
-            let grown = (self.rbuf.len() * 2).min(self.settings.max_read_buffer.max(self.rbuf.len() + 1));
+            let grown =
+                (self.rbuf.len() * 2).min(self.settings.max_read_buffer.max(self.rbuf.len() + 1));
             self.rbuf.resize(grown, 0);
         }
         let n = loop {
@@ -753,7 +816,9 @@ impl<S: Stream> Reader<S> {
                 let _ = io.stream.shutdown(Shutdown::Write);
             }
         }
-        let _ = self.stream.set_read_timeout(Some(self.settings.close_timeout));
+        let _ = self
+            .stream
+            .set_read_timeout(Some(self.settings.close_timeout));
         let mut sink = [0u8; 512];
         let deadline = std::time::Instant::now() + self.settings.close_timeout;
         while std::time::Instant::now() < deadline {
