@@ -68,6 +68,58 @@ pub struct WebSocket<'b, T, K> {
     rpos: usize,
     rend: usize,
     wbuf: &'b mut [u8],
+    /// The data message being assembled (it survives control frames returned meanwhile).
+    msg_kind: MessageKind,
+    msg_len: usize,
+    /// The last control frame's payload (or close reason).
+    ctrl: [u8; 125],
+    ctrl_len: u8,
+}
+
+/// Storage [`WebSocket::read_message`] assembles a message in.
+pub trait MessageBuffer {
+    /// Writes `data` at offset `at` (everything before `at` is the message so far);
+    /// `false` when it does not fit.
+    fn put(&mut self, at: usize, data: &[u8]) -> bool;
+    /// The first `len` bytes.
+    fn get(&self, len: usize) -> &[u8];
+}
+
+impl MessageBuffer for [u8] {
+    fn put(&mut self, at: usize, data: &[u8]) -> bool {
+        match self.get_mut(at..at + data.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(data);
+                true
+            }
+            None => false,
+        }
+    }
+    fn get(&self, len: usize) -> &[u8] {
+        &self[..len]
+    }
+}
+
+impl<const N: usize> MessageBuffer for [u8; N] {
+    fn put(&mut self, at: usize, data: &[u8]) -> bool {
+        self.as_mut_slice().put(at, data)
+    }
+    fn get(&self, len: usize) -> &[u8] {
+        &self[..len]
+    }
+}
+
+/// A growable buffer; the decoder's `max_message_payload` bounds it.
+#[cfg(feature = "alloc")]
+impl MessageBuffer for alloc::vec::Vec<u8> {
+    fn put(&mut self, at: usize, data: &[u8]) -> bool {
+        self.truncate(at);
+        self.extend_from_slice(data);
+        true
+    }
+    fn get(&self, len: usize) -> &[u8] {
+        &self[..len]
+    }
 }
 
 impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
@@ -102,14 +154,8 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
                 let proto = resp
                     .protocol
                     .and_then(|p| request.protocols.iter().position(|o| *o == p));
-                let ws = Self {
-                    io,
-                    conn: Connection::new(Role::Client, config, keys),
-                    rbuf,
-                    rpos: used,
-                    rend: end,
-                    wbuf,
-                };
+                let conn = Connection::new(Role::Client, config, keys);
+                let ws = Self::open(io, conn, rbuf, used..end, wbuf);
                 return Ok((ws, proto));
             }
         }
@@ -163,17 +209,33 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
                     )?;
                     io.write_all(&wbuf[..n]).map_err(Error::Io)?;
                     io.flush().map_err(Error::Io)?;
-                    let ws = Self {
-                        io,
-                        conn: Connection::new(Role::Server, config, keys),
-                        rbuf,
-                        rpos: used,
-                        rend: end,
-                        wbuf,
-                    };
+                    let conn = Connection::new(Role::Server, config, keys);
+                    let ws = Self::open(io, conn, rbuf, used..end, wbuf);
                     return Ok((ws, chosen));
                 }
             }
+        }
+    }
+
+    /// A connection whose handshake is done; `rbuf[frames]` holds bytes already read.
+    fn open(
+        io: T,
+        conn: Connection<K>,
+        rbuf: &'b mut [u8],
+        frames: core::ops::Range<usize>,
+        wbuf: &'b mut [u8],
+    ) -> Self {
+        Self {
+            io,
+            conn,
+            rbuf,
+            rpos: frames.start,
+            rend: frames.end,
+            wbuf,
+            msg_kind: MessageKind::Binary,
+            msg_len: 0,
+            ctrl: [0; 125],
+            ctrl_len: 0,
         }
     }
 
@@ -218,14 +280,17 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
         Ok(())
     }
 
-    /// Reads the next message (or control frame) into `msg`.
-    pub fn read_message<'m>(&mut self, msg: &'m mut [u8]) -> Result<Message<'m>, Error<T::Error>> {
+    /// Reads the next message (or control frame) into `msg`: a fixed `[u8]` (a message
+    /// that does not fit closes the connection with 1009) or, with `alloc`, a `Vec<u8>`
+    /// that grows up to `max_message_payload`. Control frames that arrive between the
+    /// fragments of a message are returned at once; the message resumes with the next call.
+    pub fn read_message<'a, B: MessageBuffer + ?Sized>(
+        &'a mut self,
+        msg: &'a mut B,
+    ) -> Result<Message<'a>, Error<T::Error>> {
         if self.conn.close_state() == CloseState::Closed {
             return Err(Error::Closed);
         }
-        let mut len = 0;
-        let mut kind = MessageKind::Binary;
-        let mut too_large = false;
         loop {
             let r = self.conn.read(&mut self.rbuf[self.rpos..self.rend]);
             let (n, ev) = match r {
@@ -237,46 +302,45 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
             };
             self.rpos += n;
             let had_event = ev.is_some();
-            // What to return, as (tag, length in msg) so the borrow of rbuf ends here.
-            let mut done: Option<(u8, usize, u16)> = None;
+            let mut too_large = false;
+            // What to return, as a tag, so the borrow of the read buffer ends here.
+            let mut done: Option<(u8, u16)> = None;
             match ev {
                 None => {}
                 Some(Event::FrameStart {
-                    kind: k,
+                    kind,
                     message_start: true,
                     ..
                 }) => {
-                    kind = k;
-                    len = 0;
+                    self.msg_kind = kind;
+                    self.msg_len = 0;
                 }
                 Some(Event::FrameStart { .. }) => {}
                 Some(Event::Data(d)) => {
-                    if len + d.len() > msg.len() {
-                        too_large = true;
+                    if msg.put(self.msg_len, d) {
+                        self.msg_len += d.len();
                     } else {
-                        msg[len..len + d.len()].copy_from_slice(d);
-                        len += d.len();
+                        too_large = true;
                     }
                 }
-                Some(Event::FrameEnd { message_end: true }) => done = Some((0, len, 0)),
+                Some(Event::FrameEnd { message_end: true }) => done = Some((0, 0)),
                 Some(Event::FrameEnd { .. }) => {}
-                Some(Event::Ping(p)) | Some(Event::Pong(p)) if p.len() > msg.len() => {
-                    too_large = true
-                }
                 Some(Event::Ping(p)) => {
-                    msg[..p.len()].copy_from_slice(p);
-                    done = Some((1, p.len(), 0));
+                    self.ctrl[..p.len()].copy_from_slice(p);
+                    self.ctrl_len = p.len() as u8;
+                    done = Some((1, 0));
                 }
                 Some(Event::Pong(p)) => {
-                    msg[..p.len()].copy_from_slice(p);
-                    done = Some((2, p.len(), 0));
+                    self.ctrl[..p.len()].copy_from_slice(p);
+                    self.ctrl_len = p.len() as u8;
+                    done = Some((2, 0));
                 }
                 Some(Event::Close(f)) => {
                     let (code, reason) =
                         f.map_or((0, &[][..]), |f| (f.code.0, f.reason.as_bytes()));
-                    let r = reason.len().min(msg.len());
-                    msg[..r].copy_from_slice(&reason[..r]);
-                    done = Some((3, r, code));
+                    self.ctrl[..reason.len()].copy_from_slice(reason);
+                    self.ctrl_len = reason.len() as u8;
+                    done = Some((3, code));
                 }
             }
             if too_large {
@@ -288,21 +352,27 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
                 return Err(Error::MessageTooLarge);
             }
             self.transmit()?;
-            if let Some((tag, n, code)) = done {
-                let m: &'m [u8] = &msg[..n];
+            if let Some((tag, code)) = done {
+                let ctrl = &self.ctrl[..self.ctrl_len as usize];
                 return Ok(match tag {
-                    0 if kind == MessageKind::Text => {
-                        // Validated as it arrived; this check cannot fail.
-                        Message::Text(crate::utf8::from_utf8(m).map_err(|_| {
-                            connection::Error::Protocol(crate::ProtocolError::InvalidUtf8)
-                        })?)
+                    0 => {
+                        let m = msg.get(self.msg_len);
+                        self.msg_len = 0;
+                        match self.msg_kind {
+                            // Validated as it arrived; this check cannot fail.
+                            MessageKind::Text => {
+                                Message::Text(crate::utf8::from_utf8(m).map_err(|_| {
+                                    connection::Error::Protocol(crate::ProtocolError::InvalidUtf8)
+                                })?)
+                            }
+                            MessageKind::Binary => Message::Binary(m),
+                        }
                     }
-                    0 => Message::Binary(m),
-                    1 => Message::Ping(m),
-                    2 => Message::Pong(m),
+                    1 => Message::Ping(ctrl),
+                    2 => Message::Pong(ctrl),
                     _ => Message::Close((code != 0).then(|| CloseFrame {
                         code: CloseCode(code),
-                        reason: crate::utf8::from_utf8(m).unwrap_or(""),
+                        reason: crate::utf8::from_utf8(ctrl).unwrap_or(""),
                     })),
                 });
             }

@@ -249,3 +249,118 @@ mod heapless_copy {
         }
     }
 }
+
+#[test]
+fn ping_between_fragments_keeps_the_message() {
+    use embedded_io::Write;
+    use ferrobahn_core::connection::write_frame;
+    use ferrobahn_core::OpCode;
+
+    let (mut raw_client, server_end) = pipe();
+    let server = thread::spawn(move || {
+        let mut rbuf = [0u8; 512];
+        let mut wbuf = [0u8; 512];
+        let mut msg = [0u8; 64];
+        let (mut ws, _) = WebSocket::accept(
+            server_end,
+            &[],
+            None,
+            Config::DEFAULT,
+            NoMask,
+            &mut rbuf,
+            &mut wbuf,
+        )
+        .unwrap();
+        let first = match ws.read_message(&mut msg).unwrap() {
+            Message::Ping(p) => p.to_vec(),
+            other => panic!("expected ping, got {other:?}"),
+        };
+        let text = match ws.read_message(&mut msg).unwrap() {
+            Message::Text(t) => t.to_owned(),
+            other => panic!("expected text, got {other:?}"),
+        };
+        (first, text)
+    });
+    // A hand-written client: handshake request, then "Hel" + ping + "lo" as masked frames.
+    let key = client_key([5; 16]);
+    let req = ClientRequest {
+        host: "pipe",
+        path: "/",
+        key: &key,
+        protocols: &[],
+        extensions: "",
+        origin: None,
+        headers: &[],
+    };
+    let mut buf = [0u8; 512];
+    let n = req.write(&mut buf).unwrap();
+    raw_client.write_all(&buf[..n]).unwrap();
+    let mut n = write_frame(&mut buf, OpCode::Text, false, 0, b"Hel", Some([1, 2, 3, 4])).unwrap();
+    n += write_frame(
+        &mut buf[n..],
+        OpCode::Ping,
+        true,
+        0,
+        b"!",
+        Some([5, 6, 7, 8]),
+    )
+    .unwrap();
+    n += write_frame(
+        &mut buf[n..],
+        OpCode::Continuation,
+        true,
+        0,
+        b"lo",
+        Some([9, 9, 9, 9]),
+    )
+    .unwrap();
+    raw_client.write_all(&buf[..n]).unwrap();
+    let (ping, text) = server.join().unwrap();
+    assert_eq!(ping, b"!");
+    assert_eq!(text, "Hello");
+}
+
+#[cfg(feature = "alloc")]
+#[test]
+fn vec_buffer_grows_to_the_message() {
+    let (client_end, server_end) = pipe();
+    let server = thread::spawn(move || {
+        let mut rbuf = [0u8; 512];
+        let mut wbuf = [0u8; 512];
+        let mut msg = Vec::new();
+        let (mut ws, _) = WebSocket::accept(
+            server_end,
+            &[],
+            None,
+            Config::DEFAULT,
+            NoMask,
+            &mut rbuf,
+            &mut wbuf,
+        )
+        .unwrap();
+        match ws.read_message(&mut msg).unwrap() {
+            Message::Binary(b) => b.len(),
+            other => panic!("expected binary, got {other:?}"),
+        }
+    });
+    let mut rbuf = [0u8; 512];
+    let mut wbuf = vec![0u8; 8192];
+    let key = client_key([6; 16]);
+    let req = ClientRequest {
+        host: "pipe",
+        path: "/",
+        key: &key,
+        protocols: &[],
+        extensions: "",
+        origin: None,
+        headers: &[],
+    };
+    let cfg = Config {
+        auto_fragment_size: 1000,
+        ..Config::DEFAULT
+    };
+    let (mut ws, _) =
+        WebSocket::connect(client_end, &req, cfg, counter_keys(), &mut rbuf, &mut wbuf).unwrap();
+    ws.send(MessageKind::Binary, &[1u8; 5000]).unwrap();
+    assert_eq!(server.join().unwrap(), 5000);
+}
