@@ -345,6 +345,25 @@ impl<K: MaskKeySource> Connection<K> {
         Ok(n)
     }
 
+    /// Writes the header of a whole, unfragmented, unmasked message whose `len`-byte payload
+    /// the caller sends straight from its own buffer (a server's zero-copy send). Refused
+    /// like [`encode_message`](Self::encode_message) while another message is being sent,
+    /// and when we mask (the payload would need a copy to mask anyway).
+    pub fn encode_message_header(
+        &mut self,
+        kind: MessageKind,
+        rsv: u8,
+        len: u64,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        if self.sending || self.stream_left != 0 || self.masks_outgoing() {
+            return Err(Error::InvalidState);
+        }
+        let n = self.start_frame(kind, true, rsv, len, out)?;
+        self.stream_left = 0;
+        Ok(n)
+    }
+
     /// Streaming API: writes the header of a frame whose payload (`len` bytes) follows in
     /// [`frame_data`](Self::frame_data) calls. Message and continuation rules as in
     /// [`encode_frame`](Self::encode_frame).
@@ -392,16 +411,6 @@ impl<K: MaskKeySource> Connection<K> {
             self.stream_phase = apply_mask(chunk, key, self.stream_phase);
         }
         self.stream_left -= chunk.len() as u64;
-        Ok(())
-    }
-
-    /// Streaming API, unmasked sends only: `n` payload bytes of the current frame went out
-    /// as they were (a server writing a large payload straight from the caller's buffer).
-    pub fn frame_data_unmasked(&mut self, n: u64) -> Result<(), Error> {
-        if self.stream_key.is_some() || n > self.stream_left {
-            return Err(Error::InvalidState);
-        }
-        self.stream_left -= n;
         Ok(())
     }
 

@@ -199,6 +199,7 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
+            refuse(&mut stream, 408, &[], "");
             return Err(Error::Io(std::io::ErrorKind::TimedOut.into()));
         }
         stream.set_read_timeout(Some(left))?;
@@ -258,7 +259,13 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
             }
         }
         if let Some(hook) = &config.hook {
-            let request = to_http_request(&req)?;
+            let request = match to_http_request(&req) {
+                Ok(r) => r,
+                Err(e) => {
+                    refuse(&mut stream, 400, &[], "request target not understood\n");
+                    return Err(e);
+                }
+            };
             if let Some(p) = &protocol {
                 if let Ok(v) = http::HeaderValue::from_str(p) {
                     response.headers_mut().insert("sec-websocket-protocol", v);

@@ -18,7 +18,7 @@ use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ferrobahn_core::connection::CONTROL_FRAME_MAX;
 use ferrobahn_core::{
@@ -106,9 +106,20 @@ struct State {
     conn: Connection<KeyPool>,
     /// Control frames the reader owes (pong, close reply), waiting for the write side.
     control: Vec<u8>,
+    /// When we sent a close first: how long the reader waits for the answer.
+    close_deadline: Option<Instant>,
+    close_timeout: Duration,
 }
 
 impl State {
+    /// Queues our close frame and starts the close-handshake clock.
+    fn close(&mut self, close: Option<&Close>) -> Result<()> {
+        self.conn.close(close.map(Close::frame))?;
+        self.close_deadline = Some(Instant::now() + self.close_timeout);
+        self.take_control()?;
+        Ok(())
+    }
+
     /// Moves the control frame the connection owes into `control`; true if there was one.
     fn take_control(&mut self) -> Result<bool> {
         if !self.conn.wants_transmit() {
@@ -230,8 +241,7 @@ impl<S: Stream> Shared<S> {
             let mut hdr = [0u8; 14];
             let n = st
                 .conn
-                .start_frame(kind, true, 0, payload.len() as u64, &mut hdr)?;
-            st.conn.frame_data_unmasked(payload.len() as u64)?;
+                .encode_message_header(kind, 0, payload.len() as u64, &mut hdr)?;
             if !st.control.is_empty() {
                 io.wbuf.extend_from_slice(&st.control);
                 st.control.clear();
@@ -306,6 +316,27 @@ enum Raw {
     Close(Option<(u16, usize)>),
 }
 
+/// One socket read; while our close waits for its answer, bounded by `deadline`.
+fn read_socket<S: Stream>(
+    stream: &mut S,
+    buf: &mut [u8],
+    deadline: Option<Instant>,
+) -> io::Result<usize> {
+    if let Some(d) = deadline {
+        let left = d.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        stream.set_read_timeout(Some(left))?;
+    }
+    loop {
+        match stream.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
 /// The receiving half: reads and decodes, answers pings and closes through the shared writer.
 pub struct Reader<S: Stream> {
     stream: S,
@@ -357,6 +388,8 @@ impl<S: Stream> WebSocket<S> {
             state: Mutex::new(State {
                 conn: Connection::new(role, settings.config, KeyPool::new()),
                 control: Vec::new(),
+                close_deadline: None,
+                close_timeout: settings.close_timeout,
             }),
             io: Mutex::new(Io {
                 stream: write_half,
@@ -450,12 +483,7 @@ impl<S: Stream> Writer<S> {
             Message::Binary(b) => sh.with_io(|io| sh.encode(io, MessageKind::Binary, &b)),
             Message::Ping(p) => self.control(OpCode::Ping, &p),
             Message::Pong(p) => self.control(OpCode::Pong, &p),
-            Message::Close(c) => {
-                let mut st = sh.state();
-                st.conn.close(c.as_ref().map(Close::frame))?;
-                st.take_control()?;
-                Ok(())
-            }
+            Message::Close(c) => sh.state().close(c.as_ref()),
         }
     }
 
@@ -486,11 +514,7 @@ impl<S: Stream> Writer<S> {
     /// Sends a close frame (`None`: no status code) and flushes. No data may follow; the
     /// reader goes on until the peer's close arrives or `close_timeout` passes.
     pub fn close(&self, close: Option<Close>) -> Result<()> {
-        {
-            let mut st = self.shared.state();
-            st.conn.close(close.as_ref().map(Close::frame))?;
-            st.take_control()?;
-        }
+        self.shared.state().close(close.as_ref())?;
         self.flush()
     }
 
@@ -662,15 +686,9 @@ impl<S: Stream> Reader<S> {
         let mut at = start;
         while at < end {
             self.shared.request_flush();
-            let n = match self.stream.read(&mut self.msg[at..end]) {
-                Ok(0) => {
-                    self.finished = true;
-                    return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
-                }
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            };
+            let deadline = self.shared.state().close_deadline;
+            let r = read_socket(&mut self.stream, &mut self.msg[at..end], deadline);
+            let n = self.read_outcome(r, deadline)?;
             let mut st = self.shared.state();
             let mut pos = at;
             while pos < at + n {
@@ -779,20 +797,35 @@ impl<S: Stream> Reader<S> {
                 (self.rbuf.len() * 2).min(self.settings.max_read_buffer.max(self.rbuf.len() + 1));
             self.rbuf.resize(grown, 0);
         }
-        let n = loop {
-            match self.stream.read(&mut self.rbuf[self.rend..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            }
-        };
-        if n == 0 {
-            self.finished = true;
-            return Err(Error::Io(io::ErrorKind::UnexpectedEof.into()));
-        }
-        // A read that filled the buffer: the next one gets a bigger buffer.
-        self.rend += n;
+        let deadline = self.shared.state().close_deadline;
+        let r = read_socket(&mut self.stream, &mut self.rbuf[self.rend..], deadline);
+        self.rend += self.read_outcome(r, deadline)?;
         Ok(())
+    }
+
+    /// Turns a socket read's result into bytes read, ending the connection on EOF and when
+    /// the peer let `close_timeout` pass without answering our close.
+    fn read_outcome(&mut self, r: io::Result<usize>, deadline: Option<Instant>) -> Result<usize> {
+        match r {
+            Ok(0) => {
+                self.finished = true;
+                Err(Error::Io(io::ErrorKind::UnexpectedEof.into()))
+            }
+            Ok(n) => Ok(n),
+            Err(e)
+                if deadline.is_some()
+                    && matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+            {
+                log::debug!("peer did not answer our close within close_timeout");
+                self.finished = true;
+                let _ = self.stream.shutdown(Shutdown::Both);
+                Err(Error::Io(io::ErrorKind::TimedOut.into()))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// After a protocol error: the close frame goes out, the transport is closed, the error
