@@ -675,7 +675,7 @@ mod tests {
             let req = ClientRequest { host: "h", path: "/", key: &key, protocols: &[], extensions: "", origin: None, headers: &[] };
             let mut h = [httparse::EMPTY_HEADER; 8];
             let _ = parse_response(&data, &mut h, &req);
-            for e in extensions(&data) { if let Ok(e) = e { for _ in e.params() {} } }
+            for e in extensions(&data).flatten() { for _ in e.params() {} }
         }
     }
 }
