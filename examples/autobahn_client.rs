@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release --example autobahn_client -- ws://127.0.0.1:9001 AGENT`
 
-use ferrobahn::{connect, Error, Message};
+use ferrobahn::{connect, ClientBuilder, DeflateOffer, Error, Message};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -20,7 +20,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for case in 1..=count {
         let url = format!("{base}/runCase?case={case}&agent={agent}");
-        let mut ws = match connect(&url) {
+        // Offer permessage-deflate, letting the server limit our window and context.
+        let mut ws = match ClientBuilder::new(&url)
+            .deflate(DeflateOffer::default())
+            .connect()
+        {
             Ok(ws) => ws,
             Err(e) => {
                 eprintln!("case {case}: connect failed: {e}");

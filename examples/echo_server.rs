@@ -1,9 +1,10 @@
 //! Echoes every text and binary message back, until killed.
 //!
 //! `cargo run --release --example echo_server -- 127.0.0.1:9001` (port 0 picks a free port;
-//! the bound address is printed as `listening on ADDR`). Messages up to 64 MiB.
+//! the bound address is printed as `listening on ADDR`). Messages up to 64 MiB;
+//! permessage-deflate accepted.
 
-use ferrobahn::{Error, Message, Server, ServerConfig};
+use ferrobahn::{DeflateAccept, Error, Message, Server, ServerConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::args()
@@ -11,6 +12,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "127.0.0.1:9001".into());
     let config = ServerConfig {
         server_name: Some("ferrobahn".into()),
+        // Accept permessage-deflate offers (RFC 7692) on the client's terms.
+        deflate: Some(DeflateAccept::default()),
         ..Default::default()
     };
     let server = Server::bind(&addr, config)?;

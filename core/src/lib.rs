@@ -13,6 +13,8 @@ pub mod close;
 pub mod config;
 pub mod connection;
 pub mod decode;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 pub mod error;
 pub mod frame;
 pub mod handshake;

@@ -9,7 +9,8 @@ use ferrobahn_core::{Role, Status};
 
 use crate::entropy;
 use crate::error::{Error, Result};
-use crate::websocket::{Settings, Stream, WebSocket};
+use crate::websocket::{Negotiated, Settings, Stream, WebSocket};
+use ferrobahn_core::deflate::{self, DeflateOffer, DeflateParams};
 
 /// Largest HTTP response head we accept.
 const MAX_HEAD: usize = 16 * 1024;
@@ -30,6 +31,7 @@ pub struct ClientBuilder {
     handshake_timeout: Duration,
     nodelay: bool,
     settings: Settings,
+    deflate: Vec<DeflateOffer>,
 }
 
 /// A parsed `ws://` URL.
@@ -99,6 +101,7 @@ impl ClientBuilder {
             handshake_timeout: Duration::from_secs(10),
             nodelay: true,
             settings: Settings::default(),
+            deflate: Vec::new(),
         }
     }
 
@@ -142,6 +145,33 @@ impl ClientBuilder {
     pub fn settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
         self
+    }
+
+    /// Offers permessage-deflate (RFC 7692) with these parameters; call again to add
+    /// fallback offers, in order of preference.
+    pub fn deflate(mut self, offer: DeflateOffer) -> Self {
+        self.deflate.push(offer);
+        self
+    }
+
+    /// Checks the server's `Sec-WebSocket-Extensions` against our offers (RFC 7692 §7.1):
+    /// at most one permessage-deflate, matching one of our offers; nothing else.
+    fn deflate_response(&self, headers: &[httparse::Header<'_>]) -> Result<Option<DeflateParams>> {
+        let mut agreed = None;
+        for ext in handshake::header_all(headers, "Sec-WebSocket-Extensions")
+            .flat_map(handshake::extensions)
+        {
+            let ext = ext?;
+            if ext.name != deflate::NAME || agreed.is_some() {
+                return Err(HandshakeError::UnexpectedExtension.into());
+            }
+            let params = self
+                .deflate
+                .iter()
+                .find_map(|o| o.accept_response(&ext).ok());
+            agreed = Some(params.ok_or(HandshakeError::UnexpectedExtension)?);
+        }
+        Ok(agreed)
     }
 
     /// Connects over TCP and performs the handshake.
@@ -192,12 +222,19 @@ impl ClientBuilder {
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_bytes()))
             .collect();
+        let mut offers = String::new();
+        for (i, o) in self.deflate.iter().enumerate() {
+            if i > 0 {
+                offers.push_str(", ");
+            }
+            let _ = o.write(&mut offers);
+        }
         let request = ClientRequest {
             host: &url.host_header,
             path: &url.path,
             key: &key,
             protocols: &protocols,
-            extensions: "",
+            extensions: &offers,
             origin: self.origin.as_deref(),
             headers: &headers,
         };
@@ -209,6 +246,8 @@ impl ClientBuilder {
                 .sum::<usize>()
                 + url.path.len()
                 + url.host_header.len()
+                + offers.len()
+                + protocols.iter().map(|p| p.len() + 2).sum::<usize>()
         ];
         let n = request.write(&mut buf)?;
         stream.write_all(&buf[..n])?;
@@ -235,14 +274,17 @@ impl ClientBuilder {
                 }
                 Status::Partial => continue,
                 Status::Complete((resp, used)) => {
-                    let protocol = resp.protocol.map(str::to_owned);
+                    let negotiated = Negotiated {
+                        protocol: resp.protocol.map(str::to_owned),
+                        deflate: self.deflate_response(resp.headers)?,
+                    };
                     let leftover = head[used..].to_vec();
                     return WebSocket::from_stream(
                         stream,
                         Role::Client,
                         self.settings,
                         &leftover,
-                        protocol,
+                        negotiated,
                     );
                 }
             }

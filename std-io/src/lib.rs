@@ -32,8 +32,9 @@ pub mod websocket;
 pub use client::{connect, ClientBuilder};
 pub use error::{Error, Result};
 pub use ferrobahn_core as core_crate;
+pub use ferrobahn_core::deflate::{DeflateAccept, DeflateOffer, DeflateParams};
 /// The `http` crate, whose request and response types the handshake hook uses.
 pub use http;
 pub use message::{Close, Message, Text};
 pub use server::{accept, accept_with, Server, ServerConfig};
-pub use websocket::{Incoming, Reader, Settings, Stream, WebSocket, Writer};
+pub use websocket::{Incoming, Negotiated, Reader, Settings, Stream, WebSocket, Writer};

@@ -12,7 +12,8 @@ use ferrobahn_core::httparse;
 use ferrobahn_core::{Role, Status};
 
 use crate::error::{Error, Result};
-use crate::websocket::{Settings, Stream, WebSocket};
+use crate::websocket::{Negotiated, Settings, Stream, WebSocket};
+use ferrobahn_core::deflate::{self, ClientOffer, DeflateAccept, DeflateParams};
 
 /// Largest HTTP request head accepted (larger → 431).
 const MAX_HEAD: usize = 16 * 1024;
@@ -48,6 +49,8 @@ pub struct ServerConfig {
     pub hook: Option<Arc<HandshakeHook>>,
     /// `TCP_NODELAY` on accepted sockets.
     pub nodelay: bool,
+    /// Accept permessage-deflate offers with this policy (`None`: never compress).
+    pub deflate: Option<DeflateAccept>,
     /// Stack size of connection threads.
     pub thread_stack_size: usize,
 }
@@ -65,7 +68,8 @@ impl Default for ServerConfig {
             headers: Vec::new(),
             hook: None,
             nodelay: true,
-            thread_stack_size: 128 * 1024,
+            deflate: None,
+            thread_stack_size: 512 * 1024,
         }
     }
 }
@@ -296,6 +300,10 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_bytes()))
             .collect();
+        let (deflate, extensions) = match &config.deflate {
+            Some(policy) => choose_deflate(&req, policy),
+            None => (None, String::new()),
+        };
         let accept = req.accept();
         let mut out = vec![
             0u8;
@@ -304,21 +312,52 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
                 .map(|(n, v)| n.len() + v.len() + 4)
                 .sum::<usize>()
                 + protocol.as_ref().map_or(0, String::len)
+                + extensions.len()
         ];
         let n = handshake::write_accept(
             &mut out,
             &accept,
             &Accept {
                 protocol: protocol.as_deref(),
-                extensions: "",
+                extensions: &extensions,
                 server: config.server_name.as_deref(),
                 headers: &extra,
             },
         )?;
         stream.write_all(&out[..n])?;
         let leftover = head[used..].to_vec();
-        return WebSocket::from_stream(stream, Role::Server, config.settings, &leftover, protocol);
+        let negotiated = Negotiated { protocol, deflate };
+        return WebSocket::from_stream(
+            stream,
+            Role::Server,
+            config.settings,
+            &leftover,
+            negotiated,
+        );
     }
+}
+
+/// The first permessage-deflate offer (in the client's order) that parses cleanly and that
+/// `policy` accepts, with the response header value. Malformed offers are declined, not
+/// failed (RFC 7692 §5).
+fn choose_deflate(
+    req: &handshake::ClientHandshake<'_, '_>,
+    policy: &DeflateAccept,
+) -> (Option<DeflateParams>, String) {
+    for ext in req.extensions().flatten() {
+        if ext.name != deflate::NAME {
+            continue;
+        }
+        let Ok(offer) = ClientOffer::parse(&ext) else {
+            continue;
+        };
+        if let Some(params) = policy.accept(&offer) {
+            let mut value = String::new();
+            let _ = DeflateAccept::response(&params, &offer, &mut value);
+            return (Some(params), value);
+        }
+    }
+    (None, String::new())
 }
 
 fn to_http_request(req: &handshake::ClientHandshake<'_, '_>) -> Result<http::Request<()>> {

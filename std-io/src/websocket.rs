@@ -21,8 +21,11 @@ use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 use ferrobahn_core::connection::CONTROL_FRAME_MAX;
+use ferrobahn_core::deflate::{DeflateCodec, DeflateError, DeflateParams};
+use ferrobahn_core::frame::RSV1;
+use ferrobahn_core::utf8::Utf8Validator;
 use ferrobahn_core::{
-    CloseFrame, CloseState, Config, Connection, Event, MessageKind, OpCode, Role,
+    CloseFrame, CloseState, Config, Connection, Event, MessageKind, OpCode, ProtocolError, Role,
 };
 
 use crate::entropy::KeyPool;
@@ -79,6 +82,10 @@ pub struct Settings {
     pub max_read_buffer: usize,
     /// Buffered writes are flushed once they exceed this many bytes.
     pub write_buffer: usize,
+    /// With permessage-deflate: messages shorter than this go uncompressed.
+    pub compress_threshold: usize,
+    /// With permessage-deflate: compression level 0..=9.
+    pub compression_level: u8,
 }
 
 impl Default for Settings {
@@ -90,6 +97,8 @@ impl Default for Settings {
             read_buffer: 4096,
             max_read_buffer: 256 * 1024,
             write_buffer: 64 * 1024,
+            compress_threshold: 0,
+            compression_level: 1,
         }
     }
 }
@@ -143,6 +152,10 @@ struct Io<S> {
     stream: S,
     wbuf: Vec<u8>,
     write_limit: usize,
+    /// permessage-deflate, send direction, and its output buffer.
+    deflate: Option<DeflateCodec>,
+    scratch: Vec<u8>,
+    compress_threshold: usize,
 }
 
 impl<S: Stream> Io<S> {
@@ -232,7 +245,34 @@ impl<S: Stream> Shared<S> {
 
     /// Encodes a data message into the write buffer (or, large and unmasked, writes it
     /// straight from `payload`); the caller holds `io`.
-    fn encode(&self, io: &mut Io<S>, kind: MessageKind, payload: &[u8]) -> Result<()> {
+    fn encode(
+        &self,
+        io: &mut Io<S>,
+        kind: MessageKind,
+        payload: &[u8],
+        compress: bool,
+    ) -> Result<()> {
+        if compress && payload.len() >= io.compress_threshold {
+            if let Some(codec) = io.deflate.as_mut() {
+                let mut packed = std::mem::take(&mut io.scratch);
+                packed.clear();
+                codec.compress(payload, &mut packed);
+                let r = self.encode_frames(io, kind, RSV1, &packed);
+                io.scratch = packed;
+                return r;
+            }
+        }
+        self.encode_frames(io, kind, 0, payload)
+    }
+
+    /// Frames a (possibly compressed) payload; `rsv` goes on the first frame.
+    fn encode_frames(
+        &self,
+        io: &mut Io<S>,
+        kind: MessageKind,
+        rsv: u8,
+        payload: &[u8],
+    ) -> Result<()> {
         let mut st = self.state();
         let direct = payload.len() >= DIRECT_WRITE
             && !st.conn.masks_outgoing()
@@ -241,7 +281,7 @@ impl<S: Stream> Shared<S> {
             let mut hdr = [0u8; 14];
             let n = st
                 .conn
-                .encode_message_header(kind, 0, payload.len() as u64, &mut hdr)?;
+                .encode_message_header(kind, rsv, payload.len() as u64, &mut hdr)?;
             if !st.control.is_empty() {
                 io.wbuf.extend_from_slice(&st.control);
                 st.control.clear();
@@ -255,7 +295,10 @@ impl<S: Stream> Shared<S> {
         let at = io.wbuf.len();
         io.wbuf
             .resize(at + st.conn.encoded_message_len(payload.len()), 0);
-        match st.conn.encode_message(kind, 0, payload, &mut io.wbuf[at..]) {
+        match st
+            .conn
+            .encode_message(kind, rsv, payload, &mut io.wbuf[at..])
+        {
             Ok(n) => io.wbuf.truncate(at + n),
             Err(e) => {
                 io.wbuf.truncate(at);
@@ -306,6 +349,8 @@ enum Raw {
         message_start: bool,
         fin: bool,
         len: u64,
+        /// RSV1 on the message's first frame: permessage-deflate compressed it.
+        compressed: bool,
     },
     Data(usize, usize),
     End {
@@ -350,6 +395,16 @@ pub struct Reader<S: Stream> {
     msg: Vec<u8>,
     msg_kind: MessageKind,
     finished: bool,
+    /// permessage-deflate, receive direction.
+    inflate: Option<DeflateCodec>,
+    /// The current message is compressed.
+    compressed: bool,
+    /// Validates inflated text (the core validates only what it sees on the wire).
+    utf8: Utf8Validator,
+    /// read_event's inflated chunk.
+    inflated: Vec<u8>,
+    /// read_event owes the FrameEnd of a compressed message.
+    pending_end: bool,
 }
 
 /// The sending half: cheap to clone, usable from any thread.
@@ -370,6 +425,16 @@ pub struct WebSocket<S: Stream = TcpStream> {
     reader: Reader<S>,
     writer: Writer<S>,
     protocol: Option<String>,
+    deflate: Option<DeflateParams>,
+}
+
+/// What the opening handshake agreed on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Negotiated {
+    /// The subprotocol.
+    pub protocol: Option<String>,
+    /// permessage-deflate parameters, when it was accepted.
+    pub deflate: Option<DeflateParams>,
 }
 
 impl<S: Stream> WebSocket<S> {
@@ -380,13 +445,21 @@ impl<S: Stream> WebSocket<S> {
         role: Role,
         settings: Settings,
         leftover: &[u8],
-        protocol: Option<String>,
+        negotiated: Negotiated,
     ) -> Result<Self> {
         let write_half = stream.try_clone()?;
         stream.set_read_timeout(settings.read_timeout)?;
+        let mut config = settings.config;
+        let is_client = role == Role::Client;
+        let codec = |params| DeflateCodec::new(params, is_client, settings.compression_level);
+        if negotiated.deflate.is_some() {
+            // permessage-deflate claims RSV1 on a message's first frame (RFC 7692 §6).
+            config.message_rsv |= RSV1;
+            config.transform_on_rsv = true;
+        }
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                conn: Connection::new(role, settings.config, KeyPool::new()),
+                conn: Connection::new(role, config, KeyPool::new()),
                 control: Vec::new(),
                 close_deadline: None,
                 close_timeout: settings.close_timeout,
@@ -395,6 +468,9 @@ impl<S: Stream> WebSocket<S> {
                 stream: write_half,
                 wbuf: Vec::new(),
                 write_limit: settings.write_buffer,
+                deflate: negotiated.deflate.map(codec),
+                scratch: Vec::new(),
+                compress_threshold: settings.compress_threshold,
             }),
             flush_wanted: AtomicBool::new(false),
         });
@@ -405,7 +481,7 @@ impl<S: Stream> WebSocket<S> {
             reader: Reader {
                 stream,
                 shared: Arc::clone(&shared),
-                settings,
+                settings: Settings { config, ..settings },
                 role,
                 rbuf,
                 rpos: 0,
@@ -414,10 +490,21 @@ impl<S: Stream> WebSocket<S> {
                 msg: Vec::new(),
                 msg_kind: MessageKind::Binary,
                 finished: false,
+                inflate: negotiated.deflate.map(codec),
+                compressed: false,
+                utf8: Utf8Validator::new(),
+                inflated: Vec::new(),
+                pending_end: false,
             },
             writer: Writer { shared },
-            protocol,
+            protocol: negotiated.protocol,
+            deflate: negotiated.deflate,
         })
+    }
+
+    /// The permessage-deflate parameters agreed in the handshake, if any.
+    pub fn deflate(&self) -> Option<&DeflateParams> {
+        self.deflate.as_ref()
     }
 
     /// The subprotocol agreed in the handshake.
@@ -479,8 +566,10 @@ impl<S: Stream> Writer<S> {
     pub fn write(&self, msg: impl Into<Message>) -> Result<()> {
         let sh = &*self.shared;
         match msg.into() {
-            Message::Text(t) => sh.with_io(|io| sh.encode(io, MessageKind::Text, t.as_bytes())),
-            Message::Binary(b) => sh.with_io(|io| sh.encode(io, MessageKind::Binary, &b)),
+            Message::Text(t) => {
+                sh.with_io(|io| sh.encode(io, MessageKind::Text, t.as_bytes(), true))
+            }
+            Message::Binary(b) => sh.with_io(|io| sh.encode(io, MessageKind::Binary, &b, true)),
             Message::Ping(p) => self.control(OpCode::Ping, &p),
             Message::Pong(p) => self.control(OpCode::Pong, &p),
             Message::Close(c) => sh.state().close(c.as_ref()),
@@ -490,13 +579,20 @@ impl<S: Stream> Writer<S> {
     /// Queues a text message from a `&str` without an owned [`Message`].
     pub fn write_text(&self, text: &str) -> Result<()> {
         let sh = &*self.shared;
-        sh.with_io(|io| sh.encode(io, MessageKind::Text, text.as_bytes()))
+        sh.with_io(|io| sh.encode(io, MessageKind::Text, text.as_bytes(), true))
     }
 
     /// Queues a binary message from a slice without an owned [`Message`].
     pub fn write_binary(&self, data: &[u8]) -> Result<()> {
         let sh = &*self.shared;
-        sh.with_io(|io| sh.encode(io, MessageKind::Binary, data))
+        sh.with_io(|io| sh.encode(io, MessageKind::Binary, data, true))
+    }
+
+    /// Queues a data message that is never compressed, even with permessage-deflate on
+    /// (Autobahn's `doNotCompress`): already-compressed media, tiny control-like messages.
+    pub fn write_uncompressed(&self, kind: MessageKind, data: &[u8]) -> Result<()> {
+        let sh = &*self.shared;
+        sh.with_io(|io| sh.encode(io, kind, data, false))
     }
 
     /// [`write`](Self::write) then [`flush`](Self::flush).
@@ -603,7 +699,7 @@ impl<S: Stream> Reader<S> {
     /// `Message::Close` is returned; the next call then gives [`Error::ConnectionClosed`].
     /// A protocol error sends the matching close frame, closes, and returns the error.
     pub fn read(&mut self) -> Result<Message> {
-        // Payload bytes of the current data frame not yet received.
+        // Payload bytes of the current (uncompressed) data frame not yet received.
         let mut frame_left = 0u64;
         loop {
             if frame_left >= DIRECT_READ as u64 && self.rpos == self.rend {
@@ -615,24 +711,40 @@ impl<S: Stream> Reader<S> {
                     kind,
                     message_start,
                     len,
+                    compressed,
                     ..
                 } => {
                     if message_start {
                         self.msg.clear();
                         self.msg_kind = kind;
+                        self.start_message(kind, compressed);
                     }
-                    // Bounded by max_frame_payload and max_message_payload (checked).
-                    self.msg.reserve(len as usize);
-                    frame_left = len;
+                    if !self.compressed {
+                        // Bounded by max_frame_payload and max_message_payload (checked).
+                        self.msg.reserve(len as usize);
+                        frame_left = len;
+                    }
+                }
+                Raw::Data(a, b) if self.compressed => {
+                    let mut msg = std::mem::take(&mut self.msg);
+                    let r = self.inflate_into(a, b, &mut msg);
+                    self.msg = msg;
+                    r?;
                 }
                 Raw::Data(a, b) => {
                     self.msg.extend_from_slice(&self.rbuf[a..b]);
                     frame_left -= (b - a) as u64;
                 }
                 Raw::End { message_end: true } => {
+                    if self.compressed {
+                        let mut msg = std::mem::take(&mut self.msg);
+                        let r = self.finish_inflate(&mut msg);
+                        self.msg = msg;
+                        r?;
+                    }
                     let data = std::mem::take(&mut self.msg);
                     return Ok(match self.msg_kind {
-                        // The decoder validated the UTF-8 as it arrived.
+                        // Validated as it arrived (by the core, or after inflation here).
                         MessageKind::Text => Message::Text(Text::from_validated(data)),
                         MessageKind::Binary => Message::Binary(data),
                     });
@@ -650,22 +762,126 @@ impl<S: Stream> Reader<S> {
         }
     }
 
+    /// A data message begins: is it compressed, and must its inflated text be validated here.
+    fn start_message(&mut self, kind: MessageKind, compressed: bool) {
+        self.compressed = compressed && self.inflate.is_some();
+        self.utf8.reset();
+        self.pending_end = false;
+        let _ = kind;
+    }
+
+    /// Inflates `rbuf[a..b]` onto `out`, validating inflated text as it appears.
+    fn inflate_into(&mut self, a: usize, b: usize, out: &mut Vec<u8>) -> Result<()> {
+        let limit = self
+            .settings
+            .config
+            .max_message_payload
+            .min(usize::MAX as u64) as usize;
+        let before = out.len();
+        let codec = self
+            .inflate
+            .as_mut()
+            .ok_or(Error::InvalidState("no deflate"))?;
+        let r = codec.decompress(&self.rbuf[a..b], out, limit);
+        self.after_inflate(r, &out[before..])
+    }
+
+    /// Inflates the end of a compressed message onto `out`.
+    fn finish_inflate(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        let limit = self
+            .settings
+            .config
+            .max_message_payload
+            .min(usize::MAX as u64) as usize;
+        let before = out.len();
+        let codec = self
+            .inflate
+            .as_mut()
+            .ok_or(Error::InvalidState("no deflate"))?;
+        let r = codec.finish(out, limit);
+        self.after_inflate(r, &out[before..])?;
+        if self.msg_kind == MessageKind::Text && self.utf8.finish().is_err() {
+            return Err(self.fail_with(ProtocolError::InvalidUtf8));
+        }
+        Ok(())
+    }
+
+    fn after_inflate(
+        &mut self,
+        r: std::result::Result<(), DeflateError>,
+        new: &[u8],
+    ) -> Result<()> {
+        match r {
+            Err(DeflateError::TooLarge) => {
+                return Err(self.fail_with(ProtocolError::MessageTooLarge))
+            }
+            Err(_) => return Err(self.fail_with(ProtocolError::Extension)),
+            Ok(()) => {}
+        }
+        if self.msg_kind == MessageKind::Text && self.utf8.feed(new).is_err() {
+            return Err(self.fail_with(ProtocolError::InvalidUtf8));
+        }
+        Ok(())
+    }
+
+    /// Fails the connection for an error found outside the core's decoder (after inflation).
+    fn fail_with(&mut self, e: ProtocolError) -> Error {
+        let _ = self.shared.state().conn.close(Some(CloseFrame {
+            code: e.close_code(),
+            reason: e.reason(),
+        }));
+        self.fail(Error::Protocol(e))
+    }
+
     /// Frame/streaming API: the next event, payload data as it arrives (never a whole
     /// message buffered). Control frames are handled as in [`read`](Self::read).
     pub fn read_event(&mut self) -> Result<Incoming<'_>> {
+        if self.pending_end {
+            // The inflated end of a compressed message went out as Data; now its FrameEnd.
+            self.pending_end = false;
+            return Ok(Incoming::FrameEnd { message_end: true });
+        }
         Ok(match self.next_raw()? {
             Raw::Start {
                 kind,
                 message_start,
                 fin,
                 len,
-            } => Incoming::FrameStart {
-                kind,
-                message_start,
-                fin,
-                len,
-            },
+                compressed,
+            } => {
+                if message_start {
+                    self.msg_kind = kind;
+                    self.start_message(kind, compressed);
+                }
+                Incoming::FrameStart {
+                    kind,
+                    message_start,
+                    fin,
+                    len,
+                }
+            }
+            Raw::Data(a, b) if self.compressed => {
+                let mut out = std::mem::take(&mut self.inflated);
+                out.clear();
+                let r = self.inflate_into(a, b, &mut out);
+                self.inflated = out;
+                r?;
+                Incoming::Data(&self.inflated)
+            }
             Raw::Data(a, b) => Incoming::Data(&self.rbuf[a..b]),
+            Raw::End { message_end: true } if self.compressed => {
+                let mut out = std::mem::take(&mut self.inflated);
+                out.clear();
+                let r = self.finish_inflate(&mut out);
+                self.inflated = out;
+                r?;
+                if self.inflated.is_empty() {
+                    Incoming::FrameEnd { message_end: true }
+                } else {
+                    self.pending_end = true;
+                    Incoming::Data(&self.inflated)
+                }
+            }
             Raw::End { message_end } => Incoming::FrameEnd { message_end },
             Raw::Ping(n) => Incoming::Ping(&self.ctrl[..n]),
             Raw::Pong(n) => Incoming::Pong(&self.ctrl[..n]),
@@ -732,12 +948,13 @@ impl<S: Stream> Reader<S> {
                                 message_start,
                                 fin,
                                 len,
-                                ..
+                                message_rsv,
                             }) => Some(Raw::Start {
                                 kind,
                                 message_start,
                                 fin,
                                 len,
+                                compressed: message_rsv & RSV1 != 0,
                             }),
                             Some(Event::Data(d)) => {
                                 // Data always sits at the front of what was passed in.

@@ -1,0 +1,86 @@
+//! permessage-deflate end to end between our client and our server: many large messages with
+//! context takeover, every window size, and no context takeover, content checked.
+
+use std::thread;
+
+use ferrobahn::{ClientBuilder, DeflateAccept, DeflateOffer, Message, Server, ServerConfig};
+
+fn echo_server(policy: DeflateAccept) -> u16 {
+    let server = Server::bind(
+        "127.0.0.1:0",
+        ServerConfig {
+            deflate: Some(policy),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let port = server.local_addr().unwrap().port();
+    thread::spawn(move || {
+        server.serve(|mut ws| {
+            while let Ok(m) = ws.read() {
+                if m.is_data() && ws.write(m).is_err() {
+                    return;
+                }
+            }
+        })
+    });
+    port
+}
+
+fn payload(seed: u32, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            b"abcdefghijklmnopqrstuvwxyz {}\":,0123456789"[(x % 42) as usize]
+        })
+        .collect()
+}
+
+fn exchange(port: u16, offer: DeflateOffer, count: usize, len: usize) {
+    let mut ws = ClientBuilder::new(format!("ws://127.0.0.1:{port}/"))
+        .deflate(offer)
+        .connect()
+        .unwrap();
+    assert!(ws.deflate().is_some(), "deflate was not negotiated");
+    for i in 0..count {
+        let p = payload(i as u32 + 7, len + i);
+        let text = String::from_utf8(p.clone()).unwrap();
+        ws.send(Message::text(text)).unwrap();
+        ws.send(Message::binary(p.clone())).unwrap();
+        match ws.read().unwrap() {
+            Message::Text(t) => assert_eq!(t.as_bytes(), &p[..], "text message {i}"),
+            other => panic!("{other:?}"),
+        }
+        match ws.read().unwrap() {
+            Message::Binary(b) => assert!(b == p, "binary message {i}: {} vs {}", b.len(), p.len()),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn many_large_messages_with_context_takeover() {
+    let port = echo_server(DeflateAccept::default());
+    exchange(port, DeflateOffer::default(), 60, 65536);
+}
+
+#[test]
+fn every_window_and_no_context_takeover() {
+    for bits in 9..=15u8 {
+        let policy = DeflateAccept {
+            request_max_window_bits: bits,
+            request_no_context_takeover: bits % 2 == 0,
+            ..Default::default()
+        };
+        let port = echo_server(policy);
+        let offer = DeflateOffer {
+            request_max_window_bits: bits,
+            request_no_context_takeover: bits % 2 == 1,
+            ..Default::default()
+        };
+        exchange(port, offer, 5, 20_000);
+    }
+}
