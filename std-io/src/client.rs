@@ -156,7 +156,10 @@ impl ClientBuilder {
 
     /// Checks the server's `Sec-WebSocket-Extensions` against our offers (RFC 7692 §7.1):
     /// at most one permessage-deflate, matching one of our offers; nothing else.
-    fn deflate_response(&self, headers: &[httparse::Header<'_>]) -> Result<Option<DeflateParams>> {
+    fn deflate_response(
+        &self,
+        headers: &[httparse::Header<'_>],
+    ) -> Result<Option<(DeflateParams, u8)>> {
         let mut agreed = None;
         for ext in handshake::header_all(headers, "Sec-WebSocket-Extensions")
             .flat_map(handshake::extensions)
@@ -168,7 +171,7 @@ impl ClientBuilder {
             let params = self
                 .deflate
                 .iter()
-                .find_map(|o| o.accept_response(&ext).ok());
+                .find_map(|o| o.accept_response(&ext).ok().map(|p| (p, o.level)));
             agreed = Some(params.ok_or(HandshakeError::UnexpectedExtension)?);
         }
         Ok(agreed)
@@ -274,9 +277,14 @@ impl ClientBuilder {
                 }
                 Status::Partial => continue,
                 Status::Complete((resp, used)) => {
+                    let (deflate, deflate_level) = match self.deflate_response(resp.headers)? {
+                        Some((params, level)) => (Some(params), level),
+                        None => (None, 0),
+                    };
                     let negotiated = Negotiated {
                         protocol: resp.protocol.map(str::to_owned),
-                        deflate: self.deflate_response(resp.headers)?,
+                        deflate,
+                        deflate_level,
                     };
                     let leftover = head[used..].to_vec();
                     return WebSocket::from_stream(

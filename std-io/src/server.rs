@@ -326,7 +326,12 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
         )?;
         stream.write_all(&out[..n])?;
         let leftover = head[used..].to_vec();
-        let negotiated = Negotiated { protocol, deflate };
+        let deflate_level = config.deflate.map_or(0, |p| p.level);
+        let negotiated = Negotiated {
+            protocol,
+            deflate,
+            deflate_level,
+        };
         return WebSocket::from_stream(
             stream,
             Role::Server,

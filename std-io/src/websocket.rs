@@ -84,8 +84,6 @@ pub struct Settings {
     pub write_buffer: usize,
     /// With permessage-deflate: messages shorter than this go uncompressed.
     pub compress_threshold: usize,
-    /// With permessage-deflate: compression level 0..=9.
-    pub compression_level: u8,
 }
 
 impl Default for Settings {
@@ -98,7 +96,6 @@ impl Default for Settings {
             max_read_buffer: 256 * 1024,
             write_buffer: 64 * 1024,
             compress_threshold: 0,
-            compression_level: 1,
         }
     }
 }
@@ -435,6 +432,8 @@ pub struct Negotiated {
     pub protocol: Option<String>,
     /// permessage-deflate parameters, when it was accepted.
     pub deflate: Option<DeflateParams>,
+    /// Our compression level (0..=9) from the offer or policy that was used.
+    pub deflate_level: u8,
 }
 
 impl<S: Stream> WebSocket<S> {
@@ -451,7 +450,7 @@ impl<S: Stream> WebSocket<S> {
         stream.set_read_timeout(settings.read_timeout)?;
         let mut config = settings.config;
         let is_client = role == Role::Client;
-        let codec = |params| DeflateCodec::new(params, is_client, settings.compression_level);
+        let codec = |params| DeflateCodec::new(params, is_client, negotiated.deflate_level);
         if negotiated.deflate.is_some() {
             // permessage-deflate claims RSV1 on a message's first frame (RFC 7692 §6).
             config.message_rsv |= RSV1;
