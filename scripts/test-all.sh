@@ -48,7 +48,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "unit and integration tests: cargo test --workspace"
 cargo test --workspace
 
-step "no_std: ferrobahn-core for $EMBEDDED_TARGET (no features, then alloc)"
+step "no_std: ferrobahn-core for $EMBEDDED_TARGET (no features, alloc, alloc+deflate)"
 if ! command -v rustup >/dev/null 2>&1; then
     echo "rustup not found: it is needed to install the $EMBEDDED_TARGET standard library" >&2
     exit 1
@@ -59,6 +59,7 @@ if ! grep -qx "$EMBEDDED_TARGET" <<<"$installed_targets"; then
 fi
 cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features
 cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features alloc
+cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features alloc,deflate
 
 step "examples: cargo build --release --examples"
 cargo build --release --examples
