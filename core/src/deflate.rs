@@ -254,8 +254,9 @@ impl DeflateAccept {
 /// A client's offer (Autobahn's `PerMessageDeflateOffer`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeflateOffer {
-    /// Accept a server's `client_no_context_takeover` (we always can; `false` sends
-    /// nothing different but refuses responses that ask it).
+    /// Offer `client_no_context_takeover` (as Autobahn's `accept_no_context_takeover` does):
+    /// by RFC 7692 §7.1.1.2 a hint that we will not keep context, so we then don't, whatever
+    /// the response says. `false` sends nothing and refuses responses that ask for it.
     pub accept_no_context_takeover: bool,
     /// Offer `client_max_window_bits` so the server may limit our window.
     pub accept_max_window_bits: bool,
@@ -283,6 +284,9 @@ impl DeflateOffer {
     /// Writes this offer as one element of a `Sec-WebSocket-Extensions` value.
     pub fn write(&self, out: &mut impl Write) -> core::fmt::Result {
         out.write_str(NAME)?;
+        if self.accept_no_context_takeover {
+            out.write_str("; client_no_context_takeover")?;
+        }
         if self.accept_max_window_bits {
             out.write_str("; client_max_window_bits")?;
         }
@@ -325,7 +329,8 @@ impl DeflateOffer {
         };
         Ok(DeflateParams {
             server_no_context_takeover: r.server_no_context_takeover,
-            client_no_context_takeover: r.client_no_context_takeover,
+            client_no_context_takeover: r.client_no_context_takeover
+                || self.accept_no_context_takeover,
             server_max_window_bits: server_bits,
             client_max_window_bits: client_bits,
         })
