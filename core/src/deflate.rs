@@ -25,9 +25,10 @@
 //! # Memory (per connection)
 //! Compressor: about 330 KiB (miniz's LZ dictionary, hash chains and Huffman tables);
 //! decompressor: about 43 KiB (a 32 KiB window plus tables). With context takeover they
-//! live as long as the connection; without it (in that direction) the state is dropped at
-//! the end of every message and allocated again for the next, so an idle connection holds
-//! neither. [`DeflateCodec::memory`] reports what is held now.
+//! live as long as the connection. Without it (in that direction) the state is cleared after
+//! every message, or, with [`DeflateCodec::set_free_idle`], freed and allocated again for the
+//! next message, so an idle connection holds neither. Nothing is allocated before the first
+//! compressed message. [`DeflateCodec::memory`] reports what is held now.
 //!
 //! # Bombs
 //! [`DeflateCodec::decompress`] inflates into the caller's `Vec` and stops as soon as the
@@ -256,7 +257,7 @@ impl DeflateAccept {
 pub struct DeflateOffer {
     /// Offer `client_no_context_takeover` (as Autobahn's `accept_no_context_takeover` does):
     /// by RFC 7692 §7.1.1.2 a hint that we will not keep context, so we then don't, whatever
-    /// the response says. `false` sends nothing and refuses responses that ask for it.
+    /// the response says. Either way a server may ask for it, and we comply.
     pub accept_no_context_takeover: bool,
     /// Offer `client_max_window_bits` so the server may limit our window.
     pub accept_max_window_bits: bool,
@@ -271,7 +272,7 @@ pub struct DeflateOffer {
 impl Default for DeflateOffer {
     fn default() -> Self {
         Self {
-            accept_no_context_takeover: true,
+            accept_no_context_takeover: false,
             accept_max_window_bits: true,
             request_no_context_takeover: false,
             request_max_window_bits: 0,
@@ -309,9 +310,6 @@ impl DeflateOffer {
         response: &ExtensionOffer<'_>,
     ) -> Result<DeflateParams, NegotiationError> {
         let r = ClientOffer::parse(response)?;
-        if r.client_no_context_takeover && !self.accept_no_context_takeover {
-            return Err(NegotiationError::NotOffered);
-        }
         if r.client_max_window_bits.is_some() && !self.accept_max_window_bits {
             return Err(NegotiationError::NotOffered);
         }
@@ -360,6 +358,7 @@ pub struct DeflateCodec {
     /// Input bytes since the last full flush (for windows below 15 bits).
     run: usize,
     inflater: Option<Box<InflateState>>,
+    free_idle: bool,
 }
 
 impl core::fmt::Debug for DeflateCodec {
@@ -400,7 +399,15 @@ impl DeflateCodec {
             compressor: None,
             run: 0,
             inflater: None,
+            free_idle: false,
         }
+    }
+
+    /// Without context takeover, free the (de)compressor after every message instead of
+    /// clearing it: an idle connection then holds no compression memory, at the cost of an
+    /// allocation (~370 KiB, mostly the compressor) per message.
+    pub fn set_free_idle(&mut self, free: bool) {
+        self.free_idle = free;
     }
 
     /// The agreed parameters.
@@ -450,8 +457,13 @@ impl DeflateCodec {
             out.truncate(out.len() - TAIL.len());
         }
         if self.reset_tx {
-            // No context takeover: forget this message; idle connections hold no compressor.
-            self.compressor = None;
+            // No context takeover: forget this message, by freeing the state (idle
+            // connections then hold none) or by clearing it (no allocation per message).
+            if self.free_idle {
+                self.compressor = None;
+            } else if let Some(c) = self.compressor.as_mut() {
+                c.reset();
+            }
             self.run = 0;
         }
     }
@@ -474,8 +486,12 @@ impl DeflateCodec {
     /// context takeover.
     pub fn finish(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), DeflateError> {
         let r = self.decompress(&TAIL, out, limit);
-        if self.reset_rx || r.is_err() {
+        if r.is_err() || (self.reset_rx && self.free_idle) {
             self.inflater = None;
+        } else if self.reset_rx {
+            if let Some(st) = self.inflater.as_mut() {
+                st.reset(DataFormat::Raw);
+            }
         }
         r
     }
