@@ -14,7 +14,9 @@ fn json_like(len: usize) -> String {
     let mut s = String::with_capacity(len + 128);
     let mut i = 0u64;
     while s.len() < len {
-        i = i.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        i = i
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         s.push_str(&format!(
             "{{\"id\":{},\"name\":\"sensor-{}\",\"value\":{}.{},\"tags\":[\"a\",\"b{}\"]}},",
             i % 100_000,
@@ -31,11 +33,24 @@ fn json_like(len: usize) -> String {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let duration = Duration::from_millis(if quick { 500 } else { 2000 });
-    println!("| size | context takeover | msgs/s | payload MB/s | wire bytes per message | ratio |");
+    println!(
+        "| size | context takeover | msgs/s | payload MB/s | wire bytes per message | ratio |"
+    );
     println!("|---:|---|---:|---:|---:|---:|");
     for no_ctx in [false, true] {
-        let policy = DeflateAccept { no_context_takeover: no_ctx, request_no_context_takeover: no_ctx, ..Default::default() };
-        let server = Server::bind("127.0.0.1:0", ServerConfig { deflate: Some(policy), ..Default::default() }).unwrap();
+        let policy = DeflateAccept {
+            no_context_takeover: no_ctx,
+            request_no_context_takeover: no_ctx,
+            ..Default::default()
+        };
+        let server = Server::bind(
+            "127.0.0.1:0",
+            ServerConfig {
+                deflate: Some(policy),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let port = server.local_addr().unwrap().port();
         thread::spawn(move || {
             server.serve(|mut ws| {
@@ -49,7 +64,10 @@ fn main() {
         for size in [1024usize, 65536, 1 << 20] {
             let payload = json_like(size);
             let mut ws = ClientBuilder::new(format!("ws://127.0.0.1:{port}/"))
-                .deflate(DeflateOffer { request_no_context_takeover: no_ctx, ..Default::default() })
+                .deflate(DeflateOffer {
+                    request_no_context_takeover: no_ctx,
+                    ..Default::default()
+                })
                 .connect()
                 .unwrap();
             let writer = ws.writer();
@@ -66,7 +84,8 @@ fn main() {
             }
             let dt = t0.elapsed().as_secs_f64();
             // One more message to read the wire size of a compressed copy.
-            let mut codec = ferrobahn::core::deflate::DeflateCodec::new(*ws.deflate().unwrap(), true, 1);
+            let mut codec =
+                ferrobahn::core::deflate::DeflateCodec::new(*ws.deflate().unwrap(), true, 1);
             let mut wire = Vec::new();
             codec.compress(payload.as_bytes(), &mut wire);
             let _ = ws.close(None);

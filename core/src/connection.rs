@@ -329,16 +329,7 @@ impl<K: MaskKeySource> Connection<K> {
         payload: &[u8],
         out: &mut [u8],
     ) -> Result<usize, Error> {
-        self.check_open()?;
-        if self.stream_left != 0 {
-            return Err(Error::InvalidState);
-        }
-        let opcode = if self.sending {
-            OpCode::Continuation
-        } else {
-            kind.opcode()
-        };
-        let rsv = if self.sending { 0 } else { rsv };
+        let (opcode, rsv) = self.next_frame(kind, rsv)?;
         let key = self.next_key();
         let n = write_frame(out, opcode, fin, rsv, payload, key)?;
         self.sending = !fin;
@@ -375,16 +366,7 @@ impl<K: MaskKeySource> Connection<K> {
         len: u64,
         out: &mut [u8],
     ) -> Result<usize, Error> {
-        self.check_open()?;
-        if self.stream_left != 0 {
-            return Err(Error::InvalidState);
-        }
-        let opcode = if self.sending {
-            OpCode::Continuation
-        } else {
-            kind.opcode()
-        };
-        let rsv = if self.sending { 0 } else { rsv };
+        let (opcode, rsv) = self.next_frame(kind, rsv)?;
         let key = self.next_key();
         let h = FrameHeader {
             fin,
@@ -412,6 +394,20 @@ impl<K: MaskKeySource> Connection<K> {
         }
         self.stream_left -= chunk.len() as u64;
         Ok(())
+    }
+
+    /// Opcode and RSV bits of the next frame of a message being sent: the message's own on
+    /// its first frame, continuation and no RSV after; refused mid-stream or after close.
+    fn next_frame(&self, kind: MessageKind, rsv: u8) -> Result<(OpCode, u8), Error> {
+        self.check_open()?;
+        if self.stream_left != 0 {
+            return Err(Error::InvalidState);
+        }
+        Ok(if self.sending {
+            (OpCode::Continuation, 0)
+        } else {
+            (kind.opcode(), rsv)
+        })
     }
 
     fn check_open(&self) -> Result<(), Error> {

@@ -769,14 +769,17 @@ impl<S: Stream> Reader<S> {
         let _ = kind;
     }
 
-    /// Inflates `rbuf[a..b]` onto `out`, validating inflated text as it appears.
-    fn inflate_into(&mut self, a: usize, b: usize, out: &mut Vec<u8>) -> Result<()> {
-        let limit = self
-            .settings
+    /// The most an inflated message may hold.
+    fn inflate_limit(&self) -> usize {
+        self.settings
             .config
             .max_message_payload
-            .min(usize::MAX as u64) as usize;
-        let before = out.len();
+            .min(usize::MAX as u64) as usize
+    }
+
+    /// Inflates `rbuf[a..b]` onto `out`, validating inflated text as it appears.
+    fn inflate_into(&mut self, a: usize, b: usize, out: &mut Vec<u8>) -> Result<()> {
+        let (limit, before) = (self.inflate_limit(), out.len());
         let codec = self
             .inflate
             .as_mut()
@@ -787,12 +790,7 @@ impl<S: Stream> Reader<S> {
 
     /// Inflates the end of a compressed message onto `out`.
     fn finish_inflate(&mut self, out: &mut Vec<u8>) -> Result<()> {
-        let limit = self
-            .settings
-            .config
-            .max_message_payload
-            .min(usize::MAX as u64) as usize;
-        let before = out.len();
+        let (limit, before) = (self.inflate_limit(), out.len());
         let codec = self
             .inflate
             .as_mut()
