@@ -3,13 +3,14 @@
 #   1. cargo fmt --check          4. no_std build of ferrobahn-core for thumbv7em-none-eabihf
 #   2. cargo clippy -D warnings   5. release build of the examples
 #   3. cargo test                 6. Autobahn TestSuite, server and client roles
+#                                 7. permessage-deflate interop with Autobahn|Python
 # Needs: the Rust toolchain (via rustup, for the thumbv7em target), gcc, Python 3.11.
 # Usage: scripts/test-all.sh        (CI runs it through .ci/run)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 EMBEDDED_TARGET=thumbv7em-none-eabihf
-TOTAL_STEPS=6
+TOTAL_STEPS=7
 step_no=0
 step_name=""
 step_start=$SECONDS
@@ -68,6 +69,8 @@ step "Autobahn TestSuite: scripts/autobahn.sh (server and client roles)"
 venv="$(scripts/venv.sh)"
 echo "kosoku venv: $venv"
 AUTOBAHN_VENV="$venv" scripts/autobahn.sh
+step "permessage-deflate interop with Autobahn|Python: scripts/interop.sh"
+AUTOBAHN_VENV="$venv" scripts/interop.sh
 
 step_done
 printf '\n==> all %d steps passed (%d s)\n' "$TOTAL_STEPS" $((SECONDS - all_start))
