@@ -84,3 +84,49 @@ fn every_window_and_no_context_takeover() {
         exchange(port, offer, 5, 20_000);
     }
 }
+
+#[test]
+fn server_callback_chooses_among_offers() {
+    use std::sync::Arc;
+    // The callback skips the first offer and answers the second with a 10-bit server window.
+    let select = Arc::new(|offers: &[ferrobahn::ClientOffer]| {
+        assert_eq!(offers.len(), 2);
+        Some((
+            1,
+            ferrobahn::DeflateParams {
+                server_max_window_bits: 10,
+                ..Default::default()
+            },
+        ))
+    });
+    let server = Server::bind(
+        "127.0.0.1:0",
+        ServerConfig {
+            deflate_select: Some(select),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let port = server.local_addr().unwrap().port();
+    thread::spawn(move || {
+        server.serve(|mut ws| {
+            while let Ok(m) = ws.read() {
+                if m.is_data() && ws.write(m).is_err() {
+                    return;
+                }
+            }
+        })
+    });
+    let mut ws = ClientBuilder::new(format!("ws://127.0.0.1:{port}/"))
+        .deflate(DeflateOffer {
+            request_max_window_bits: 9,
+            ..Default::default()
+        })
+        .deflate(DeflateOffer::default())
+        .connect()
+        .unwrap();
+    assert_eq!(ws.deflate().unwrap().server_max_window_bits, 10);
+    let p = payload(3, 50_000);
+    ws.send(Message::binary(p.clone())).unwrap();
+    assert_eq!(ws.read().unwrap(), Message::Binary(p));
+}

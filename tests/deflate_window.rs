@@ -22,11 +22,22 @@ fn messages() -> Vec<Vec<u8>> {
                 x ^= x >> 17;
                 x ^= x << 5;
                 // Half random, half from a small alphabet: matches at every distance.
-                if x & 0x100 != 0 { x as u8 } else { b"abcd"[(x % 4) as usize] }
+                if x & 0x100 != 0 {
+                    x as u8
+                } else {
+                    b"abcd"[(x % 4) as usize]
+                }
             })
             .collect()
     };
-    vec![text[..1000].to_vec(), random(5000), text[..70_000].to_vec(), random(120_000), text.clone(), random(300)]
+    vec![
+        text[..1000].to_vec(),
+        random(5000),
+        text[..70_000].to_vec(),
+        random(120_000),
+        text.clone(),
+        random(300),
+    ]
 }
 
 #[test]
@@ -38,7 +49,10 @@ fn every_window_inflates_with_a_window_limited_zlib() {
         std::fs::write(dir.join(format!("plain-{i}")), m).unwrap();
     }
     for bits in 9..=15u8 {
-        let params = DeflateParams { server_max_window_bits: bits, ..DeflateParams::default() };
+        let params = DeflateParams {
+            server_max_window_bits: bits,
+            ..DeflateParams::default()
+        };
         let mut codec = DeflateCodec::new(params, false, 6);
         for (i, m) in msgs.iter().enumerate() {
             let mut wire = Vec::new();
@@ -70,6 +84,10 @@ sys.exit(1 if bad else 0)
         .expect("python3 runs");
     let _ = std::fs::remove_dir_all(&dir);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "zlib rejected our output:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "zlib rejected our output:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("7 passed, 0 failed"), "{text}");
 }

@@ -32,7 +32,7 @@ pub mod websocket;
 pub use client::{connect, ClientBuilder};
 pub use error::{Error, Result};
 pub use ferrobahn_core as core_crate;
-pub use ferrobahn_core::deflate::{DeflateAccept, DeflateOffer, DeflateParams};
+pub use ferrobahn_core::deflate::{ClientOffer, DeflateAccept, DeflateOffer, DeflateParams};
 /// The `http` crate, whose request and response types the handshake hook uses.
 pub use http;
 pub use message::{Close, Message, Text};

@@ -25,6 +25,9 @@ pub type HandshakeHook = dyn Fn(&http::Request<()>, &mut http::Response<()>) -> 
     + Send
     + Sync;
 
+/// A permessage-deflate choice callback (see [`ServerConfig::deflate_select`]).
+pub type DeflateSelect = dyn Fn(&[ClientOffer]) -> Option<(usize, DeflateParams)> + Send + Sync;
+
 /// Server settings.
 #[derive(Clone)]
 pub struct ServerConfig {
@@ -51,6 +54,10 @@ pub struct ServerConfig {
     pub nodelay: bool,
     /// Accept permessage-deflate offers with this policy (`None`: never compress).
     pub deflate: Option<DeflateAccept>,
+    /// Or choose among the client's valid permessage-deflate offers (in its order) with a
+    /// callback: the index of the offer taken and the parameters to answer with (they must
+    /// honour that offer), or `None` to decline. Takes precedence over `deflate`.
+    pub deflate_select: Option<Arc<DeflateSelect>>,
     /// Stack size of connection threads.
     pub thread_stack_size: usize,
 }
@@ -69,6 +76,7 @@ impl Default for ServerConfig {
             hook: None,
             nodelay: true,
             deflate: None,
+            deflate_select: None,
             thread_stack_size: 512 * 1024,
         }
     }
@@ -300,9 +308,10 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_bytes()))
             .collect();
-        let (deflate, extensions) = match &config.deflate {
-            Some(policy) => choose_deflate(&req, policy),
-            None => (None, String::new()),
+        let (deflate, extensions) = match (&config.deflate_select, &config.deflate) {
+            (Some(select), _) => select_deflate(&req, select.as_ref()),
+            (None, Some(policy)) => choose_deflate(&req, policy),
+            (None, None) => (None, String::new()),
         };
         let accept = req.accept();
         let mut out = vec![
@@ -326,7 +335,7 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
         )?;
         stream.write_all(&out[..n])?;
         let leftover = head[used..].to_vec();
-        let deflate_level = config.deflate.map_or(0, |p| p.level);
+        let deflate_level = config.deflate.map_or(1, |p| p.level);
         let negotiated = Negotiated {
             protocol,
             deflate,
@@ -363,6 +372,27 @@ fn choose_deflate(
         }
     }
     (None, String::new())
+}
+
+/// Offers that parse cleanly go to the callback; its choice becomes the response.
+fn select_deflate(
+    req: &handshake::ClientHandshake<'_, '_>,
+    select: &DeflateSelect,
+) -> (Option<DeflateParams>, String) {
+    let offers: Vec<ClientOffer> = req
+        .extensions()
+        .flatten()
+        .filter(|e| e.name == deflate::NAME)
+        .filter_map(|e| ClientOffer::parse(&e).ok())
+        .collect();
+    match select(&offers) {
+        Some((i, params)) if i < offers.len() => {
+            let mut value = String::new();
+            let _ = DeflateAccept::response(&params, &offers[i], &mut value);
+            (Some(params), value)
+        }
+        _ => (None, String::new()),
+    }
 }
 
 fn to_http_request(req: &handshake::ClientHandshake<'_, '_>) -> Result<http::Request<()>> {
