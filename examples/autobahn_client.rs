@@ -21,10 +21,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for case in 1..=count {
         let url = format!("{base}/runCase?case={case}&agent={agent}");
         // Offer permessage-deflate, letting the server limit our window and context.
-        let mut ws = match ClientBuilder::new(&url)
-            .deflate(DeflateOffer::default())
-            .connect()
-        {
+        let offer = DeflateOffer {
+            // Autobahn's test client offers client_no_context_takeover (cases 13.2, 13.5 and
+            // 13.6 expect it) and client_max_window_bits.
+            accept_no_context_takeover: true,
+            ..DeflateOffer::default()
+        };
+        let mut ws = match ClientBuilder::new(&url).deflate(offer).connect() {
             Ok(ws) => ws,
             Err(e) => {
                 eprintln!("case {case}: connect failed: {e}");

@@ -6,14 +6,14 @@ use std::thread;
 use ferrobahn::{ClientBuilder, DeflateAccept, DeflateOffer, Message, Server, ServerConfig};
 
 fn echo_server(policy: DeflateAccept) -> u16 {
-    let server = Server::bind(
-        "127.0.0.1:0",
-        ServerConfig {
-            deflate: Some(policy),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    echo_server_with(ServerConfig {
+        deflate: Some(policy),
+        ..Default::default()
+    })
+}
+
+fn echo_server_with(config: ServerConfig) -> u16 {
+    let server = Server::bind("127.0.0.1:0", config).unwrap();
     let port = server.local_addr().unwrap().port();
     thread::spawn(move || {
         server.serve(|mut ws| {
@@ -99,23 +99,9 @@ fn server_callback_chooses_among_offers() {
             },
         ))
     });
-    let server = Server::bind(
-        "127.0.0.1:0",
-        ServerConfig {
-            deflate_select: Some(select),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let port = server.local_addr().unwrap().port();
-    thread::spawn(move || {
-        server.serve(|mut ws| {
-            while let Ok(m) = ws.read() {
-                if m.is_data() && ws.write(m).is_err() {
-                    return;
-                }
-            }
-        })
+    let port = echo_server_with(ServerConfig {
+        deflate_select: Some(select),
+        ..Default::default()
     });
     let mut ws = ClientBuilder::new(format!("ws://127.0.0.1:{port}/"))
         .deflate(DeflateOffer {
