@@ -1,59 +1,136 @@
 #!/usr/bin/env bash
-# permessage-deflate interop with Autobahn|Python, both directions:
-#   Autobahn|Python client -> our echo_server   (default offer, no context takeover, window 9, 15)
-#   our deflate_check      -> Autobahn|Python echo server (same four offers, plus the server
-#                              limiting our window to 9 bits)
-# Builds nothing: expects target/release/examples/{echo_server,deflate_check}. Every server it
-# starts listens on 127.0.0.1 (port 0) and is stopped by its PID.
+# permessage-deflate (RFC 7692) interop with Autobahn|Python (Twisted), both directions:
+#   1. tests/interop/autobahn_deflate_client.py  ->  our examples/echo_server
+#   2. our examples/deflate_check                ->  tests/interop/autobahn_echo_server.py
+# each with four offers: defaults, --no-context-takeover, --window-bits 9, --window-bits 15.
+# Then once more our deflate_check against the Autobahn server started with
+# --client-window-bits 9, so that Autobahn's zlib, with a 512-byte window, inflates what our
+# client compresses.
+# Every run sends text and binary messages of 1 B .. 1 MiB, compressible and not, and checks
+# the echoes.
+#
+# Builds nothing: expects target/release/examples/{echo_server,deflate_check}
+# (cargo build --release --examples). Python: $AUTOBAHN_VENV/bin/python, else the venv of
+# scripts/venv.sh. Servers listen on 127.0.0.1, port 0 (the port is read from their
+# `listening on 127.0.0.1:PORT` line); every process started here is stopped by its PID on
+# exit. Logs: reports/interop/. Last line: `interop: N passed, M failed` (runs); the exit
+# status is non-zero when any run failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+examples="${CARGO_TARGET_DIR:-target}/release/examples"
+echo_server="$examples/echo_server"
+deflate_check="$examples/deflate_check"
+for bin in "$echo_server" "$deflate_check"; do
+    if [[ ! -x "$bin" ]]; then
+        echo "interop: $bin not found; build it first: cargo build --release --examples" >&2
+        exit 1
+    fi
+done
 venv="${AUTOBAHN_VENV:-$(scripts/venv.sh)}"
 py="$venv/bin/python"
-target="${CARGO_TARGET_DIR:-target}/release/examples"
+[[ -x "$py" ]] || { echo "interop: no Python at $py" >&2; exit 1; }
+
 logs=reports/interop
 mkdir -p "$logs"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+rm -f "$logs"/*.log
 
-# Starts a server command in the background; sets $port from its `listening on` line.
+# PIDs of everything we started and have not stopped yet.
+pids=()
+stop() {
+    local p
+    for p in "$@"; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+}
+cleanup() {
+    if ((${#pids[@]})); then
+        stop "${pids[@]}"
+    fi
+    pids=()
+}
+forget() {
+    local p keep=()
+    for p in "${pids[@]}"; do
+        [[ "$p" == "$1" ]] || keep+=("$p")
+    done
+    pids=(${keep[@]+"${keep[@]}"})
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start LOG CMD...: starts a server in the background; sets $server_pid and $port (from its
+# `listening on 127.0.0.1:PORT` line, waited for up to 20 s).
 start() {
     local log="$1"; shift
-    : >"$log"
     "$@" >"$log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 1 100); do
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -n1)
-        [ -n "$port" ] && return 0
+    server_pid=$!
+    pids+=("$server_pid")
+    port=""
+    for _ in $(seq 1 200); do
+        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$log" | head -n1)
+        [[ -n "$port" ]] && return 0
+        kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.1
     done
-    echo "interop: $* did not start" >&2; cat "$log" >&2; return 1
+    echo "interop: $* did not start listening (log: $log):" >&2
+    cat "$log" >&2
+    exit 1
 }
 
-passed=0; failed=0
-run() {
+passed=0
+failed=0
+# check NAME CMD...: runs one client (in the background, so a signal reaches our traps
+# at once) with a 180 s limit and counts it.
+check() {
     local name="$1"; shift
-    if timeout 180 "$@" >"$logs/$name.log" 2>&1; then
-        passed=$((passed + 1)); echo "ok   $name: $(tail -n1 "$logs/$name.log")"
+    local log="$logs/$name.log" rc=0 t0=$SECONDS pid
+    timeout 180 "$@" >"$log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    wait "$pid" || rc=$?
+    forget "$pid"
+    local summary
+    summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n1 || true)
+    if ((rc == 0)); then
+        passed=$((passed + 1))
+        printf 'ok   %-50s %s (%d s)\n' "$name" "$summary" $((SECONDS - t0))
     else
-        failed=$((failed + 1)); echo "FAIL $name:"; tail -n5 "$logs/$name.log"
+        failed=$((failed + 1))
+        printf 'FAIL %-50s exit %d, %s (%d s); log %s:\n' "$name" "$rc" "${summary:-no summary}" \
+            $((SECONDS - t0)) "$log"
+        tail -n 15 "$log" | sed 's/^/    /'
     fi
 }
+
 variants=("" "--no-context-takeover" "--window-bits 9" "--window-bits 15")
+label() { local v="${1:-defaults}"; v="${v#--}"; echo "${v// /-}"; }
 
-start "$logs/echo_server.log" "$target/echo_server" 127.0.0.1:0
+echo "== Autobahn|Python client -> ferrobahn echo_server"
+start "$logs/server-ferrobahn.log" "$echo_server" 127.0.0.1:0
+for v in "${variants[@]}"; do
+    # shellcheck disable=SC2086 # $v is zero, one or two words
+    check "autobahn-client-to-ferrobahn-$(label "$v")" \
+        "$py" tests/interop/autobahn_deflate_client.py "ws://127.0.0.1:$port/" $v
+done
+stop "$server_pid"; forget "$server_pid"
+
+echo "== ferrobahn deflate_check -> Autobahn|Python echo server"
+start "$logs/server-autobahn.log" "$py" tests/interop/autobahn_echo_server.py
 for v in "${variants[@]}"; do
     # shellcheck disable=SC2086
-    run "autobahn-client${v// /}" "$py" tests/interop/deflate_peer.py client "ws://127.0.0.1:$port/" $v
+    check "ferrobahn-client-to-autobahn-$(label "$v")" \
+        "$deflate_check" "ws://127.0.0.1:$port/" $v
 done
+stop "$server_pid"; forget "$server_pid"
 
-start "$logs/autobahn_server.log" "$py" tests/interop/deflate_peer.py server
-for v in "${variants[@]}"; do
-    # shellcheck disable=SC2086
-    run "ferrobahn-client${v// /}" "$target/deflate_check" "ws://127.0.0.1:$port/" $v
-done
-start "$logs/autobahn_server_w9.log" "$py" tests/interop/deflate_peer.py server --client-window-bits 9
-run "ferrobahn-client-our-window-9" "$target/deflate_check" "ws://127.0.0.1:$port/"
+echo "== ferrobahn deflate_check -> Autobahn|Python echo server limiting our window to 9 bits"
+start "$logs/server-autobahn-client-window-9.log" \
+    "$py" tests/interop/autobahn_echo_server.py --client-window-bits 9
+check "ferrobahn-client-to-autobahn-client-window-9" "$deflate_check" "ws://127.0.0.1:$port/"
+stop "$server_pid"; forget "$server_pid"
 
 echo "interop: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+((failed == 0))

@@ -19,7 +19,7 @@
 //! dictionary (hash chains cleared, dictionary size zero). Every distance then stays below
 //! 2^N. This keeps the embedded backend and costs some ratio at small windows (a 5-byte
 //! empty block per run and no history across runs); the window test in `tests/` inflates
-//! our output with zlib limited to each window 9..=15. Decompression needs no such care:
+//! our output with zlib limited to each window 8..=15. Decompression needs no such care:
 //! a 32 KiB inflate window accepts every smaller one.
 //!
 //! # Memory (per connection)
@@ -58,9 +58,9 @@ pub struct DeflateParams {
     pub server_no_context_takeover: bool,
     /// The client starts every message with an empty window.
     pub client_no_context_takeover: bool,
-    /// Largest window the server compresses with (9..=15).
+    /// Largest window the server compresses with (8..=15).
     pub server_max_window_bits: u8,
-    /// Largest window the client compresses with (9..=15).
+    /// Largest window the client compresses with (8..=15).
     pub client_max_window_bits: u8,
 }
 
@@ -99,9 +99,9 @@ impl core::fmt::Display for NegotiationError {
     }
 }
 
-/// A window-bits value: 8..=15. zlib cannot compress with 8 bits (it uses 9), so an 8 is
-/// read as 9, which an 8-bit decoder... cannot take: we refuse 8 when we must compress with
-/// it and accept it as a limit on the peer (whose output our 32 KiB window inflates anyway).
+/// A window-bits value: 8..=15. zlib itself cannot compress with 8 bits (it silently uses 9),
+/// but our compressor bounds distances by flushing every 2^N input bytes, so 8 is honoured
+/// like any other size (runs of 256 bytes).
 fn window_bits(v: Option<&str>) -> Result<u8, NegotiationError> {
     let v = v.ok_or(NegotiationError::InvalidValue)?;
     if v.len() > 2 || v.starts_with('0') || !v.bytes().all(|b| b.is_ascii_digit()) {
@@ -191,8 +191,8 @@ impl Default for DeflateAccept {
 }
 
 impl DeflateAccept {
-    /// The parameters to accept `offer` with, or `None` to decline it (we cannot honour a
-    /// server window below 9 bits: zlib-style compressors have no 8-bit window).
+    /// The parameters to accept `offer` with (every offer that parsed can be honoured, 8-bit
+    /// windows included); `Option` so a stricter policy can decline.
     pub fn accept(&self, offer: &ClientOffer) -> Option<DeflateParams> {
         let mut p = DeflateParams {
             server_no_context_takeover: offer.server_no_context_takeover
@@ -207,9 +207,6 @@ impl DeflateAccept {
             self.window_bits
         };
         let server_bits = offer.server_max_window_bits.map_or(ours, |b| b.min(ours));
-        if server_bits < 9 {
-            return None;
-        }
         p.server_max_window_bits = server_bits;
         if let Some(client_limit) = offer.client_max_window_bits {
             let mut bits = client_limit.unwrap_or(15);
@@ -323,7 +320,7 @@ impl DeflateOffer {
         let client_bits = match r.client_max_window_bits {
             None => 15,
             Some(None) => return Err(NegotiationError::InvalidValue),
-            Some(Some(b)) => b.max(9),
+            Some(Some(b)) => b,
         };
         Ok(DeflateParams {
             server_no_context_takeover: r.server_no_context_takeover,
@@ -392,7 +389,7 @@ impl DeflateCodec {
         };
         Self {
             params,
-            tx_bits: tx_bits.max(9),
+            tx_bits,
             reset_tx,
             reset_rx,
             level: level.min(9),

@@ -1,0 +1,139 @@
+"""Autobahn|Python (Twisted) permessage-deflate client, for interop tests.
+
+    python autobahn_deflate_client.py ws://127.0.0.1:PORT [--no-context-takeover] [--window-bits N]
+
+Offers PerMessageDeflateOffer(accept_no_context_takeover=True, accept_max_window_bits=True,
+request_no_context_takeover=..., request_max_window_bits=N), checks the server accepted it and
+honoured the requests, sends the message set of common.py (text and binary, 1 B .. 1 MiB,
+compressible and not) one at a time, and compares every echo. Prints the agreed parameters
+and `N passed, M failed`; exits with 1 on any failure.
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from autobahn.twisted.websocket import (WebSocketClientFactory,  # noqa: E402
+                                        WebSocketClientProtocol, connectWS)
+from autobahn.websocket.compress import (PerMessageDeflateOffer,  # noqa: E402
+                                         PerMessageDeflateResponse,
+                                         PerMessageDeflateResponseAccept)
+from twisted.internet import reactor  # noqa: E402
+
+from common import MAX_MESSAGE, messages  # noqa: E402
+
+TIMEOUT = 120
+
+
+class Result:
+    passed = 0
+    failed = 0
+    error = None
+    finished = False
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("url")
+    ap.add_argument("--no-context-takeover", action="store_true")
+    ap.add_argument("--window-bits", type=int, default=0, choices=[0] + list(range(9, 16)))
+    args = ap.parse_args()
+
+    todo = messages()
+    total = len(todo)
+    result = Result()
+
+    def accept_response(response):
+        """Accept the server's answer only when it honours what we asked for."""
+        if not isinstance(response, PerMessageDeflateResponse):
+            result.error = f"unexpected extension response {response!r}"
+            return None
+        if args.no_context_takeover and not response.server_no_context_takeover:
+            result.error = f"server_no_context_takeover requested, not granted: {response!r}"
+            return None
+        if args.window_bits and not 9 <= response.server_max_window_bits <= args.window_bits:
+            result.error = (f"server_max_window_bits<={args.window_bits} requested, "
+                            f"not granted: {response!r}")
+            return None
+        return PerMessageDeflateResponseAccept(response)
+
+    class Checker(WebSocketClientProtocol):
+        def onOpen(self):
+            if self._perMessageCompress is None:
+                result.error = "the server did not accept permessage-deflate"
+                self.sendClose(1000)
+                return
+            print(f"agreed: {self._perMessageCompress}", flush=True)
+            self.start = time.monotonic()
+            self.pending = list(todo)
+            self.send_next()
+
+        def send_next(self):
+            if not self.pending:
+                print(f"messages took {time.monotonic() - self.start:.2f} s", flush=True)
+                st = self.trafficStats
+                print(f"sent {st.outgoingOctetsAppLevel} bytes as {st.outgoingOctetsWebSocketLevel}"
+                      f" compressed; received {st.incomingOctetsWebSocketLevel} compressed"
+                      f" bytes as {st.incomingOctetsAppLevel}", flush=True)
+                # Half the payload bytes are JSON-like: a compressing server sends far less.
+                if st.incomingOctetsWebSocketLevel >= st.incomingOctetsAppLevel:
+                    result.error = "the server's messages were not compressed"
+                result.finished = True
+                self.sendClose(1000)
+                return
+            _, is_binary, payload = self.pending[0]
+            self.sendMessage(payload, is_binary)
+
+        def onMessage(self, payload, is_binary):
+            name, sent_binary, sent = self.pending.pop(0)
+            if is_binary == sent_binary and payload == sent:
+                result.passed += 1
+            else:
+                result.failed += 1
+                print(f"FAIL {name}: sent {len(sent)} bytes (binary={sent_binary}), "
+                      f"got {len(payload)} bytes (binary={is_binary})", flush=True)
+            self.send_next()
+
+        def onClose(self, was_clean, code, reason):
+            if not result.finished and result.error is None:
+                result.error = f"connection closed early: code={code} reason={reason!r}"
+            if reactor.running:
+                reactor.stop()
+
+    offer = PerMessageDeflateOffer(accept_no_context_takeover=True,
+                                   accept_max_window_bits=True,
+                                   request_no_context_takeover=args.no_context_takeover,
+                                   request_max_window_bits=args.window_bits)
+    class Factory(WebSocketClientFactory):
+        def clientConnectionFailed(self, connector, reason):
+            result.error = f"cannot connect: {reason.getErrorMessage()}"
+            if reactor.running:
+                reactor.stop()
+
+    factory = Factory(args.url)
+    factory.protocol = Checker
+    factory.setProtocolOptions(perMessageCompressionOffers=[offer],
+                               perMessageCompressionAccept=accept_response,
+                               maxMessagePayloadSize=MAX_MESSAGE,
+                               maxFramePayloadSize=MAX_MESSAGE)
+    print(f"offer: {offer.get_extension_string()}", flush=True)
+
+    def timeout():
+        result.error = f"timed out after {TIMEOUT} s"
+        reactor.stop()
+
+    reactor.callLater(TIMEOUT, timeout)
+    connectWS(factory)
+    reactor.run()
+
+    if result.error is not None:
+        print(f"error: {result.error}")
+        result.failed = total - result.passed
+    print(f"{result.passed} passed, {result.failed} failed")
+    sys.exit(1 if result.failed or result.error else 0)
+
+
+if __name__ == "__main__":
+    main()
