@@ -11,24 +11,36 @@
 //!
 //! # Compression and windows (§7.2)
 //! Each message is compressed as raw DEFLATE ending in a sync flush whose `00 00 FF FF`
-//! tail is stripped; the receiver appends it back before inflating. The backend is
-//! `miniz_oxide` (pure Rust, `no_std` + `alloc`), which always compresses with a 32 KiB
-//! window. When the peer limits our window to `N` < 15 bits, its decoder only keeps 2^N
-//! bytes of history, so no back-reference may reach further: we compress in runs of at most
-//! 2^N input bytes and end each run with a *full* flush, which makes miniz forget its
-//! dictionary (hash chains cleared, dictionary size zero). Every distance then stays below
-//! 2^N. This keeps the embedded backend and costs some ratio at small windows (a 5-byte
-//! empty block per run and no history across runs); the window test in `tests/` inflates
-//! our output with zlib limited to each window 8..=15. Decompression needs no such care:
-//! a 32 KiB inflate window accepts every smaller one.
+//! tail is stripped; the receiver appends it back before inflating. When the peer limits our
+//! window to `N` < 15 bits, its decoder only keeps 2^N bytes of history, so no
+//! back-reference may reach further. `miniz_oxide` (pure Rust, `no_std` + `alloc`, the
+//! backend) always matches over 32 KiB, so:
+//! - `N` = 12..=15: miniz_oxide. Below 15 we compress in runs of at most 2^N input bytes,
+//!   each ending in a *full* flush, which makes miniz forget its dictionary: every distance
+//!   stays below 2^N. Runs of 4 KiB and more cost little (ratio 4.7 instead of 5.5 at 12 bits
+//!   on JSON-like text).
+//! - `N` = 8..=11: our [`small_window`] encoder, a greedy LZ77 whose hash chains never
+//!   reach past the window, with fixed Huffman codes. Runs of 256..2048 bytes made miniz
+//!   clear 128 KiB and build a Huffman table per run (15 MB/s at 8 bits); this encoder
+//!   searches inside the window itself, and holds 5–27 KiB instead of 312 KiB.
 //!
-//! # Memory (per connection)
-//! Compressor: about 330 KiB (miniz's LZ dictionary, hash chains and Huffman tables);
-//! decompressor: about 43 KiB (a 32 KiB window plus tables). With context takeover they
-//! live as long as the connection. Without it (in that direction) the state is cleared after
-//! every message, or, with [`DeflateCodec::set_free_idle`], freed and allocated again for the
-//! next message, so an idle connection holds neither. Nothing is allocated before the first
-//! compressed message. [`DeflateCodec::memory`] reports what is held now.
+//! zlib cannot compress with 8 bits at all (it uses 9); we honour 8 like any other size.
+//! The window test in `tests/` inflates our output with zlib limited to each window 8..=15,
+//! one output byte per call. Decompression needs no such care: a 32 KiB inflate window
+//! accepts every smaller one.
+//!
+//! # Memory (per connection, measured by `core/tests/deflate_memory.rs`)
+//! | state | bytes |
+//! |---|---:|
+//! | compressor, windows 12..=15 (miniz_oxide) | 319,326 |
+//! | compressor, window 11 / 9 / 8 (ours: hash table, chains, history) | 26,624 / 10,752 / 5,376 |
+//! | decompressor, any window (miniz_oxide: 32 KiB window + tables) | 43,296 |
+//!
+//! Nothing is allocated before the first compressed message in a direction. With context
+//! takeover the state lives as long as the connection. Without it (in that direction) the
+//! state is cleared after every message, or, with [`DeflateCodec::set_free_idle`], freed and
+//! allocated again for the next message, so an idle connection holds none.
+//! [`DeflateCodec::memory`] reports what is held now.
 //!
 //! # Bombs
 //! [`DeflateCodec::decompress`] inflates into the caller's `Vec` and stops as soon as the
@@ -44,6 +56,9 @@ use miniz_oxide::inflate::stream::InflateState;
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
 use crate::handshake::ExtensionOffer;
+
+mod small_window;
+use small_window::SmallWindow;
 
 /// The extension token.
 pub const NAME: &str = "permessage-deflate";
@@ -100,8 +115,7 @@ impl core::fmt::Display for NegotiationError {
 }
 
 /// A window-bits value: 8..=15. zlib itself cannot compress with 8 bits (it silently uses 9),
-/// but our compressor bounds distances by flushing every 2^N input bytes, so 8 is honoured
-/// like any other size (runs of 256 bytes).
+/// but our small-window encoder honours 8 like any other size.
 fn window_bits(v: Option<&str>) -> Result<u8, NegotiationError> {
     let v = v.ok_or(NegotiationError::InvalidValue)?;
     if v.len() > 2 || v.starts_with('0') || !v.bytes().all(|b| b.is_ascii_digit()) {
@@ -351,11 +365,18 @@ pub struct DeflateCodec {
     reset_tx: bool,
     reset_rx: bool,
     level: u8,
-    compressor: Option<Box<CompressorOxide>>,
-    /// Input bytes since the last full flush (for windows below 15 bits).
+    compressor: Option<Compressor>,
+    /// Input bytes since the last full flush (miniz with windows of 12..=14 bits).
     run: usize,
     inflater: Option<Box<InflateState>>,
     free_idle: bool,
+}
+
+/// The compressor for our direction: miniz_oxide for windows of 12 bits and more, our
+/// [`SmallWindow`] encoder below.
+enum Compressor {
+    Miniz(Box<CompressorOxide>),
+    Small(SmallWindow),
 }
 
 impl core::fmt::Debug for DeflateCodec {
@@ -367,9 +388,9 @@ impl core::fmt::Debug for DeflateCodec {
     }
 }
 
-/// Approximate heap bytes of a miniz compressor and inflate state.
-const COMPRESSOR_BYTES: usize = 330 * 1024;
-const INFLATER_BYTES: usize = 43 * 1024;
+/// Heap bytes of a miniz_oxide 0.8 compressor: the box itself, its LZ dictionary, hash
+/// chains, Huffman tables and output buffer (measured by `tests/deflate_memory.rs`).
+const MINIZ_COMPRESSOR_BYTES: usize = 319_326;
 
 impl DeflateCodec {
     /// The codec for `params` when we are the client (`is_client`) or the server.
@@ -402,7 +423,7 @@ impl DeflateCodec {
 
     /// Without context takeover, free the (de)compressor after every message instead of
     /// clearing it: an idle connection then holds no compression memory, at the cost of an
-    /// allocation (~370 KiB, mostly the compressor) per message.
+    /// allocation (up to ~355 KiB, mostly the compressor) per message.
     pub fn set_free_idle(&mut self, free: bool) {
         self.free_idle = free;
     }
@@ -414,52 +435,72 @@ impl DeflateCodec {
 
     /// Heap bytes the codec holds now (compressor and decompressor state).
     pub fn memory(&self) -> usize {
-        self.compressor.as_ref().map_or(0, |_| COMPRESSOR_BYTES)
-            + self.inflater.as_ref().map_or(0, |_| INFLATER_BYTES)
+        let tx = match &self.compressor {
+            None => 0,
+            Some(Compressor::Miniz(_)) => MINIZ_COMPRESSOR_BYTES,
+            Some(Compressor::Small(s)) => s.memory(),
+        };
+        // The inflate state is one box: a 32 KiB window plus its tables.
+        let rx = self
+            .inflater
+            .as_ref()
+            .map_or(0, |_| core::mem::size_of::<InflateState>());
+        tx + rx
     }
 
     /// Compresses a whole message payload, appending the compressed bytes (sync-flushed,
     /// tail stripped) to `out`.
     pub fn compress(&mut self, payload: &[u8], out: &mut Vec<u8>) {
-        let level = self.level;
-        let c = self.compressor.get_or_insert_with(|| {
-            let mut c = Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
-                level as i32,
-                -15,
-                0,
-            )));
-            c.set_format_and_level(DataFormat::Raw, level);
-            c
-        });
-        let run_max = if self.tx_bits < 15 {
-            1usize << self.tx_bits
-        } else {
-            usize::MAX
-        };
-        let mut input = payload;
-        loop {
-            let room = run_max - self.run;
-            let (chunk, rest) = input.split_at(input.len().min(room));
-            let full = !rest.is_empty() || (self.run + chunk.len() == run_max);
-            let flush = if full { MZFlush::Full } else { MZFlush::Sync };
-            deflate_all(c, chunk, out, flush);
-            self.run = if full { 0 } else { self.run + chunk.len() };
-            input = rest;
-            if input.is_empty() {
-                // Sync and full flushes both end in the empty stored block `00 00 FF FF`.
-                break;
+        let (level, bits) = (self.level, self.tx_bits);
+        let compressor = self.compressor.get_or_insert_with(|| {
+            if bits <= small_window::MAX_BITS {
+                Compressor::Small(SmallWindow::new(bits, level))
+            } else {
+                // Raw deflate (negative window bits: no zlib header). Level 1 takes miniz's
+                // fast path; the strategy is the default.
+                Compressor::Miniz(Box::new(CompressorOxide::new(
+                    create_comp_flags_from_zip_params(level as i32, -15, 0),
+                )))
             }
-        }
-        if out.ends_with(&TAIL) {
-            out.truncate(out.len() - TAIL.len());
+        });
+        match compressor {
+            Compressor::Small(s) => s.compress(payload, out),
+            Compressor::Miniz(c) => {
+                let run_max = if bits < 15 {
+                    1usize << bits
+                } else {
+                    usize::MAX
+                };
+                let mut input = payload;
+                loop {
+                    let room = run_max - self.run;
+                    let (chunk, rest) = input.split_at(input.len().min(room));
+                    let full = !rest.is_empty() || (self.run + chunk.len() == run_max);
+                    let flush = if full { MZFlush::Full } else { MZFlush::Sync };
+                    deflate_all(c, chunk, out, flush);
+                    self.run = if full { 0 } else { self.run + chunk.len() };
+                    input = rest;
+                    if input.is_empty() {
+                        // Sync and full flushes both end in the empty stored block `00 00 FF FF`.
+                        break;
+                    }
+                }
+                if out.ends_with(&TAIL) {
+                    out.truncate(out.len() - TAIL.len());
+                }
+            }
         }
         if self.reset_tx {
             // No context takeover: forget this message, by freeing the state (idle
             // connections then hold none) or by clearing it (no allocation per message).
             if self.free_idle {
                 self.compressor = None;
-            } else if let Some(c) = self.compressor.as_mut() {
-                c.reset();
+            } else {
+                match self.compressor.as_mut() {
+                    Some(Compressor::Miniz(c)) => c.reset(),
+                    Some(Compressor::Small(s)) => s.reset(),
+                    None => {}
+                }
             }
             self.run = 0;
         }
