@@ -281,6 +281,11 @@ impl<K: MaskKeySource> Connection<K> {
         full * (hdr(frag) + frag) + if rest > 0 { hdr(rest) + rest } else { 0 }
     }
 
+    /// A message is being sent frame by frame (its last frame has not gone out).
+    pub fn is_sending(&self) -> bool {
+        self.sending || self.stream_left != 0
+    }
+
     /// Writes a whole message, fragmented by `auto_fragment_size`, into `out`. `rsv` is set
     /// on the first frame (an extension's flag). Returns the bytes written.
     pub fn encode_message(

@@ -37,4 +37,6 @@ pub use ferrobahn_core::deflate::{ClientOffer, DeflateAccept, DeflateOffer, Defl
 pub use http;
 pub use message::{Close, Message, Text};
 pub use server::{accept, accept_with, Server, ServerConfig};
-pub use websocket::{Incoming, Negotiated, Reader, Settings, Stream, WebSocket, Writer};
+pub use websocket::{
+    Incoming, MessageWriter, Negotiated, Reader, Settings, Stream, WebSocket, Writer,
+};

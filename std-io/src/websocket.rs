@@ -153,6 +153,8 @@ struct Io<S> {
     deflate: Option<DeflateCodec>,
     scratch: Vec<u8>,
     compress_threshold: usize,
+    /// A message sent in compressed frames is open (its first frame had RSV1).
+    compressing: bool,
 }
 
 impl<S: Stream> Io<S> {
@@ -260,6 +262,35 @@ impl<S: Stream> Shared<S> {
             }
         }
         self.encode_frames(io, kind, 0, payload)
+    }
+
+    /// Queues one frame of a message sent frame by frame; the caller holds `io`.
+    fn encode_frame(
+        &self,
+        io: &mut Io<S>,
+        kind: MessageKind,
+        fin: bool,
+        rsv: u8,
+        payload: &[u8],
+    ) -> Result<()> {
+        let mut st = self.state();
+        let at = io.wbuf.len();
+        io.wbuf.resize(at + 14 + payload.len(), 0);
+        match st
+            .conn
+            .encode_frame(kind, fin, rsv, payload, &mut io.wbuf[at..])
+        {
+            Ok(n) => io.wbuf.truncate(at + n),
+            Err(e) => {
+                io.wbuf.truncate(at);
+                return Err(e.into());
+            }
+        }
+        drop(st);
+        if io.wbuf.len() >= io.write_limit {
+            self.flush_locked(io)?;
+        }
+        Ok(())
     }
 
     /// Frames a (possibly compressed) payload; `rsv` goes on the first frame.
@@ -470,6 +501,7 @@ impl<S: Stream> WebSocket<S> {
                 deflate: negotiated.deflate.map(codec),
                 scratch: Vec::new(),
                 compress_threshold: settings.compress_threshold,
+                compressing: false,
             }),
             flush_wanted: AtomicBool::new(false),
         });
@@ -613,27 +645,66 @@ impl<S: Stream> Writer<S> {
         self.flush()
     }
 
-    /// Frame API: queues one frame of a message (`fin` ends it).
+    /// Frame API: queues one frame of a message (`fin` ends it), its payload as given (never
+    /// compressed).
     pub fn write_frame(&self, kind: MessageKind, fin: bool, payload: &[u8]) -> Result<()> {
         let sh = &*self.shared;
         sh.with_io(|io| {
-            let mut st = sh.state();
-            let at = io.wbuf.len();
-            io.wbuf.resize(at + 14 + payload.len(), 0);
-            match st
-                .conn
-                .encode_frame(kind, fin, 0, payload, &mut io.wbuf[at..])
-            {
-                Ok(n) => {
-                    io.wbuf.truncate(at + n);
-                    Ok(())
-                }
-                Err(e) => {
-                    io.wbuf.truncate(at);
-                    Err(e.into())
-                }
+            if io.compressing {
+                return Err(Error::InvalidState("a compressed message is being sent"));
             }
+            sh.encode_frame(io, kind, fin, 0, payload)
         })
+    }
+
+    /// Frame API with permessage-deflate: `payload` is the next part of a message whose
+    /// frames carry its compressed bytes (the first frame has RSV1; `fin` flushes the
+    /// compressor and ends the message). A frame holds what the compressor has produced so
+    /// far, which may be less than `payload` (or nothing, before `fin`): the peer sees the
+    /// message's frames, not these parts. Without deflate negotiated this is
+    /// [`write_frame`](Self::write_frame).
+    pub fn write_frame_compressed(
+        &self,
+        kind: MessageKind,
+        fin: bool,
+        payload: &[u8],
+    ) -> Result<()> {
+        let sh = &*self.shared;
+        sh.with_io(|io| {
+            if io.deflate.is_none() {
+                return sh.encode_frame(io, kind, fin, 0, payload);
+            }
+            if !io.compressing && sh.state().conn.is_sending() {
+                return Err(Error::InvalidState("an uncompressed message is being sent"));
+            }
+            let mut packed = std::mem::take(&mut io.scratch);
+            packed.clear();
+            if let Some(codec) = io.deflate.as_mut() {
+                codec.compress_part(payload, &mut packed, fin);
+            }
+            let rsv = if io.compressing { 0 } else { RSV1 };
+            let r = sh.encode_frame(io, kind, fin, rsv, &packed);
+            io.scratch = packed;
+            if r.is_ok() {
+                io.compressing = !fin;
+            }
+            r
+        })
+    }
+
+    /// Streaming send: a message written through [`std::io::Write`], one frame per `write`
+    /// call, ended by [`MessageWriter::finish`]. With `compress` and permessage-deflate
+    /// negotiated, the frames carry the compressed stream ([`write_frame_compressed`](Self::write_frame_compressed)).
+    /// A text message is checked for UTF-8 across the pieces; an invalid piece is refused
+    /// before anything of it is sent.
+    pub fn stream_message(&self, kind: MessageKind, compress: bool) -> MessageWriter<'_, S> {
+        MessageWriter {
+            writer: self,
+            kind,
+            compress,
+            utf8: (kind == MessageKind::Text).then(Utf8Validator::default),
+            finished: false,
+        }
     }
 
     /// Streaming API: starts a frame of `len` bytes, sent by [`write_frame_data`](Self::write_frame_data).
@@ -689,6 +760,62 @@ impl<S: Stream> Writer<S> {
                 }
             }
         })
+    }
+}
+
+/// A message being sent through [`std::io::Write`] (see [`Writer::stream_message`]). Each
+/// `write` sends one frame; [`finish`](Self::finish) sends the last one. Dropped unfinished,
+/// it ends the message (errors are then lost: call `finish`).
+pub struct MessageWriter<'a, S: Stream> {
+    writer: &'a Writer<S>,
+    kind: MessageKind,
+    compress: bool,
+    utf8: Option<Utf8Validator>,
+    finished: bool,
+}
+
+impl<S: Stream> MessageWriter<'_, S> {
+    fn frame(&mut self, fin: bool, data: &[u8]) -> Result<()> {
+        if let Some(v) = self.utf8.as_mut() {
+            let checked = v
+                .feed(data)
+                .and_then(|()| if fin { v.finish() } else { Ok(()) });
+            if checked.is_err() {
+                return Err(Error::InvalidState("text message is not UTF-8"));
+            }
+        }
+        if self.compress {
+            self.writer.write_frame_compressed(self.kind, fin, data)
+        } else {
+            self.writer.write_frame(self.kind, fin, data)
+        }
+    }
+
+    /// Sends the message's last frame and flushes.
+    pub fn finish(mut self) -> Result<()> {
+        self.finished = true;
+        self.frame(true, &[])?;
+        self.writer.flush()
+    }
+}
+
+impl<S: Stream> Write for MessageWriter<'_, S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.frame(false, buf).map_err(io::Error::other)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush().map_err(io::Error::other)
+    }
+}
+
+impl<S: Stream> Drop for MessageWriter<'_, S> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            let _ = self.frame(true, &[]);
+        }
     }
 }
 

@@ -251,6 +251,11 @@ pub fn raw_ws_client(addr: SocketAddr) -> TcpStream {
 /// server peer for a ferrobahn client). `extra` is written right behind the 101 head, in
 /// the same `write` call.
 pub fn raw_ws_accept(listener: &TcpListener, extra: &[u8]) -> TcpStream {
+    raw_ws_accept_headers(listener, "", extra)
+}
+
+/// [`raw_ws_accept`] with `headers` (each line ending in `\r\n`) added to the 101.
+pub fn raw_ws_accept_headers(listener: &TcpListener, headers: &str, extra: &[u8]) -> TcpStream {
     let (mut s, _) = listener.accept().expect("accept");
     s.set_read_timeout(Some(GENEROUS)).unwrap();
     let mut head = Vec::new();
@@ -273,7 +278,7 @@ pub fn raw_ws_accept(listener: &TcpListener, extra: &[u8]) -> TcpStream {
     let accept = ferrobahn::core::handshake::accept_key(key.as_bytes());
     let mut out = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {}\r\n\r\n",
+         Sec-WebSocket-Accept: {}\r\n{headers}\r\n",
         std::str::from_utf8(&accept).unwrap()
     )
     .into_bytes();

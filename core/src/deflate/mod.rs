@@ -451,6 +451,14 @@ impl DeflateCodec {
     /// Compresses a whole message payload, appending the compressed bytes (sync-flushed,
     /// tail stripped) to `out`.
     pub fn compress(&mut self, payload: &[u8], out: &mut Vec<u8>) {
+        self.compress_part(payload, out, true);
+    }
+
+    /// Compresses the next part of a message sent in pieces (the frame and streaming send
+    /// APIs), appending what is ready to `out`; `fin` ends the message (sync flush, tail
+    /// stripped). A part may produce no bytes yet: the compressor keeps input to find
+    /// matches. The parts' outputs, concatenated, are the message's compressed payload.
+    pub fn compress_part(&mut self, input: &[u8], out: &mut Vec<u8>, fin: bool) {
         let (level, bits) = (self.level, self.tx_bits);
         let compressor = self.compressor.get_or_insert_with(|| {
             if bits <= small_window::MAX_BITS {
@@ -464,33 +472,40 @@ impl DeflateCodec {
             }
         });
         match compressor {
-            Compressor::Small(s) => s.compress(payload, out),
+            Compressor::Small(s) => s.compress(input, out, fin),
             Compressor::Miniz(c) => {
                 let run_max = if bits < 15 {
                     1usize << bits
                 } else {
                     usize::MAX
                 };
-                let mut input = payload;
+                let start = out.len();
+                let mut input = input;
                 loop {
                     let room = run_max - self.run;
                     let (chunk, rest) = input.split_at(input.len().min(room));
                     let full = !rest.is_empty() || (self.run + chunk.len() == run_max);
-                    let flush = if full { MZFlush::Full } else { MZFlush::Sync };
+                    let flush = if full {
+                        MZFlush::Full
+                    } else if fin {
+                        MZFlush::Sync
+                    } else {
+                        MZFlush::None
+                    };
                     deflate_all(c, chunk, out, flush);
                     self.run = if full { 0 } else { self.run + chunk.len() };
                     input = rest;
                     if input.is_empty() {
-                        // Sync and full flushes both end in the empty stored block `00 00 FF FF`.
                         break;
                     }
                 }
-                if out.ends_with(&TAIL) {
+                // Sync and full flushes both end in the empty stored block `00 00 FF FF`.
+                if fin && out[start..].ends_with(&TAIL) {
                     out.truncate(out.len() - TAIL.len());
                 }
             }
         }
-        if self.reset_tx {
+        if fin && self.reset_tx {
             // No context takeover: forget this message, by freeing the state (idle
             // connections then hold none) or by clearing it (no allocation per message).
             if self.free_idle {
@@ -715,6 +730,40 @@ mod tests {
                     client_max_window_bits: bits,
                 };
                 roundtrip(p, &msgs);
+            }
+        }
+    }
+
+    #[test]
+    fn messages_in_parts_round_trip() {
+        let text: Vec<u8> = b"{\"topic\":\"com.example\",\"args\":[1,2,3]} "
+            .iter()
+            .copied()
+            .cycle()
+            .take(50_000)
+            .collect();
+        for bits in [8, 11, 12, 15] {
+            for no_ctx in [false, true] {
+                let p = DeflateParams {
+                    server_no_context_takeover: no_ctx,
+                    client_no_context_takeover: no_ctx,
+                    server_max_window_bits: bits,
+                    client_max_window_bits: bits,
+                };
+                let mut tx = DeflateCodec::new(p, false, 1);
+                let mut rx = DeflateCodec::new(p, true, 1);
+                for round in 0..3 {
+                    let mut wire = Vec::new();
+                    for piece in text.chunks(1000 + round * 3000) {
+                        tx.compress_part(piece, &mut wire, false);
+                    }
+                    tx.compress_part(b"", &mut wire, true);
+                    assert!(wire.len() < text.len() / 3, "bits {bits}: {}", wire.len());
+                    let mut out = Vec::new();
+                    rx.decompress(&wire, &mut out, 1 << 20).unwrap();
+                    rx.finish(&mut out, 1 << 20).unwrap();
+                    assert!(out == text, "bits {bits} round {round}");
+                }
             }
         }
     }

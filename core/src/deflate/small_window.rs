@@ -137,6 +137,16 @@ impl Bits<'_> {
         self.out.extend_from_slice(&self.acc.to_le_bytes()[..bytes]);
     }
 
+    /// Writes the whole pending bytes; returns the fewer than 8 bits left over.
+    fn suspend(mut self) -> (u64, u32) {
+        while self.n >= 8 {
+            self.out.push(self.acc as u8);
+            self.acc >>= 8;
+            self.n -= 8;
+        }
+        (self.acc, self.n)
+    }
+
     fn literal(&mut self, b: u8) {
         let (c, l) = fixed_code(b as u16);
         self.put(c, l);
@@ -171,6 +181,10 @@ pub(super) struct SmallWindow {
     head: Vec<u32>,
     /// Position & (window - 1) → the previous position + 1 with the same hash.
     prev: Vec<u32>,
+    /// A message is open: its block has begun and `acc`/`n` hold its last bits.
+    open: bool,
+    acc: u64,
+    n: u32,
 }
 
 impl SmallWindow {
@@ -185,6 +199,9 @@ impl SmallWindow {
             history: Vec::new(),
             head: vec![0; 1 << (bits as u32 + 2).min(MAX_HASH_BITS)],
             prev: vec![0; 1 << bits],
+            open: false,
+            acc: 0,
+            n: 0,
         }
     }
 
@@ -193,19 +210,28 @@ impl SmallWindow {
         self.history.capacity() + (self.head.capacity() + self.prev.capacity()) * 4
     }
 
-    /// Forgets the history (no context takeover).
+    /// Forgets the history (no context takeover) and any message in progress.
     pub(super) fn reset(&mut self) {
         self.history.clear();
+        (self.open, self.acc, self.n) = (false, 0, 0);
     }
 
-    /// Compresses one message, appending it to `out` as a sync-flushed block with the
-    /// `00 00 FF FF` tail left off.
-    pub(super) fn compress(&mut self, payload: &[u8], out: &mut Vec<u8>) {
-        let mut bits = Bits { out, acc: 0, n: 0 };
-        // BFINAL = 0, BTYPE = 01 (fixed Huffman codes).
-        bits.put(0b010, 3);
+    /// Compresses the next part of a message, appending the output to `out`; `fin` ends
+    /// the message as a sync-flushed block with the `00 00 FF FF` tail left off. Parts end
+    /// on a byte boundary; up to 7 bits wait in the encoder for the next part.
+    pub(super) fn compress(&mut self, input: &[u8], out: &mut Vec<u8>, fin: bool) {
+        let mut bits = Bits {
+            out,
+            acc: self.acc,
+            n: self.n,
+        };
+        if !self.open {
+            // BFINAL = 0, BTYPE = 01 (fixed Huffman codes).
+            bits.put(0b010, 3);
+            self.open = true;
+        }
         let mut work = Vec::new();
-        for segment in payload.chunks(SEGMENT) {
+        for segment in input.chunks(SEGMENT) {
             work.clear();
             work.extend_from_slice(&self.history);
             work.extend_from_slice(segment);
@@ -214,12 +240,17 @@ impl SmallWindow {
             self.history.clear();
             self.history.extend_from_slice(&work[work.len() - keep..]);
         }
-        // End of block, then an empty stored block's header (BFINAL 0, BTYPE 00) and padding;
-        // its LEN/NLEN are the stripped tail.
-        let (c, l) = fixed_code(256);
-        bits.put(c, l);
-        bits.put(0, 3);
-        bits.finish();
+        if fin {
+            // End of block, then an empty stored block's header (BFINAL 0, BTYPE 00) and
+            // padding; its LEN/NLEN are the stripped tail.
+            let (c, l) = fixed_code(256);
+            bits.put(c, l);
+            bits.put(0, 3);
+            bits.finish();
+            (self.open, self.acc, self.n) = (false, 0, 0);
+        } else {
+            (self.acc, self.n) = bits.suspend();
+        }
     }
 
     /// Codes `buf[start..]`, matching against all of `buf` within the window.
@@ -370,7 +401,7 @@ mod tests {
                 {
                     let msg = text(i as u32 + 7, *len);
                     let mut wire = Vec::new();
-                    enc.compress(&msg, &mut wire);
+                    enc.compress(&msg, &mut wire, true);
                     assert_eq!(inflate(&mut st, &wire), msg, "bits {bits} message {i}");
                     total += wire.len();
                     sent += len;
@@ -385,20 +416,44 @@ mod tests {
         let mut enc = SmallWindow::new(9, 1);
         let msg = text(3, 400);
         let mut first = Vec::new();
-        enc.compress(&msg, &mut first);
+        enc.compress(&msg, &mut first, true);
         let mut again = Vec::new();
-        enc.compress(&msg, &mut again);
+        enc.compress(&msg, &mut again, true);
         assert!(
             again.len() < first.len() / 4,
             "the repeat refers to the history"
         );
         enc.reset();
         let mut fresh = Vec::new();
-        enc.compress(&msg, &mut fresh);
+        enc.compress(&msg, &mut fresh, true);
         assert_eq!(fresh, first);
         // A fresh decoder inflates it alone.
         let mut st = InflateState::new_boxed(DataFormat::Raw);
         assert_eq!(inflate(&mut st, &fresh), msg);
+    }
+
+    #[test]
+    fn a_message_in_parts_equals_it_whole() {
+        let msg = text(11, 30_000);
+        for bits in [8, 11] {
+            let mut whole = Vec::new();
+            SmallWindow::new(bits, 1).compress(&msg, &mut whole, true);
+            let mut enc = SmallWindow::new(bits, 1);
+            let mut parts = Vec::new();
+            for piece in msg.chunks(777) {
+                enc.compress(piece, &mut parts, false);
+            }
+            enc.compress(&[], &mut parts, true);
+            let mut st = InflateState::new_boxed(DataFormat::Raw);
+            assert_eq!(inflate(&mut st, &parts), msg);
+            // Cutting the input only cuts matches at the cuts.
+            assert!(
+                parts.len() < whole.len() * 11 / 10,
+                "{} vs {}",
+                parts.len(),
+                whole.len()
+            );
+        }
     }
 
     #[test]
@@ -407,7 +462,7 @@ mod tests {
         let mut st = InflateState::new_boxed(DataFormat::Raw);
         let zeros = vec![0u8; 100_000];
         let mut wire = Vec::new();
-        enc.compress(&zeros, &mut wire);
+        enc.compress(&zeros, &mut wire, true);
         assert!(wire.len() < 1000);
         assert_eq!(inflate(&mut st, &wire), zeros);
         let mut x = 99u32;
@@ -418,7 +473,7 @@ mod tests {
             })
             .collect();
         wire.clear();
-        enc.compress(&noise, &mut wire);
+        enc.compress(&noise, &mut wire, true);
         assert_eq!(inflate(&mut st, &wire), noise);
     }
 }
