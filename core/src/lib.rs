@@ -21,6 +21,8 @@ pub mod handshake;
 pub mod io;
 pub mod mask;
 pub mod utf8;
+#[cfg(feature = "wamp")]
+pub mod wamp;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, MaskKeySource, NoMask, Role};

@@ -1,0 +1,44 @@
+//! WAMP v2 (wamp-proto.org), sans-IO: messages, serializers, URIs and IDs, RawSocket.
+//!
+//! ```text
+//!   bytes of one message ──► value::Reader (json | msgpack | cbor | ubjson) ──► Token
+//!                                 │ skip() → Raw (payloads, dicts: kept as bytes)
+//!                                 ▼
+//!                          message::Message<'a>  (typed Details/Options in dict, Raw payload)
+//!                                 │ encode()
+//!                                 ▼
+//!   value::Writer ──► out::Out (caller's buffer, or Vec with alloc) ──► bytes
+//!
+//!   transports: rawsocket (handshake + 4-byte frame headers), batched (length prefixes or
+//!   separators inside one WebSocket message); WebSocket itself is the `connection` layer.
+//! ```
+//!
+//! A CALL through a router: the CALL's bytes are decoded into [`Message::Call`], whose
+//! `payload` is two [`Raw`] spans of those bytes; the router builds a [`Message::Invocation`]
+//! with the same `Payload` and encodes it for the callee: the payload bytes are copied as they
+//! are when the callee uses the same serializer, transcoded token by token when not. No heap
+//! is needed on this path.
+
+pub mod batched;
+pub mod dict;
+pub mod error;
+pub mod id;
+pub mod message;
+pub mod out;
+pub mod rawsocket;
+pub mod uri;
+pub mod value;
+
+#[cfg(feature = "cbor")]
+mod cbor;
+#[cfg(feature = "json")]
+mod json;
+#[cfg(feature = "msgpack")]
+mod msgpack;
+#[cfg(feature = "ubjson")]
+mod ubjson;
+
+pub use error::{Error, ErrorKind};
+pub use message::{Message, Payload};
+pub use out::{CountOut, Out, SliceOut};
+pub use value::{Bytes, Format, Raw, Reader, Str, Token, Writer};
