@@ -4,13 +4,14 @@
 #   2. cargo clippy -D warnings   5. release build of the examples
 #   3. cargo test                 6. Autobahn TestSuite, server and client roles
 #                                 7. permessage-deflate interop with Autobahn|Python
+#                                 8. WAMP message compatibility with Autobahn|Python
 # Needs: the Rust toolchain (via rustup, for the thumbv7em target), gcc, Python 3.11.
 # Usage: scripts/test-all.sh        (CI runs it through .ci/run)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 EMBEDDED_TARGET=thumbv7em-none-eabihf
-TOTAL_STEPS=7
+TOTAL_STEPS=8
 step_no=0
 step_name=""
 step_start=$SECONDS
@@ -49,7 +50,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "unit and integration tests: cargo test --workspace"
 cargo test --workspace
 
-step "no_std: ferrobahn-core for $EMBEDDED_TARGET (no features, alloc, alloc+deflate)"
+step "no_std: ferrobahn-core for $EMBEDDED_TARGET (no features, alloc, alloc+deflate, WAMP json+cbor without alloc, everything)"
 if ! command -v rustup >/dev/null 2>&1; then
     echo "rustup not found: it is needed to install the $EMBEDDED_TARGET standard library" >&2
     exit 1
@@ -61,6 +62,8 @@ fi
 cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features
 cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features alloc
 cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features alloc,deflate
+cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features json,cbor
+cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features alloc,deflate,wamp-all
 
 step "examples: cargo build --release --examples"
 cargo build --release --examples
@@ -71,6 +74,8 @@ echo "kosoku venv: $venv"
 AUTOBAHN_VENV="$venv" scripts/autobahn.sh
 step "permessage-deflate interop with Autobahn|Python: scripts/interop.sh"
 AUTOBAHN_VENV="$venv" scripts/interop.sh
+step "WAMP messages with Autobahn|Python, every type x serializer: scripts/wamp-compat.sh"
+scripts/wamp-compat.sh
 
 step_done
 printf '\n==> all %d steps passed (%d s)\n' "$TOTAL_STEPS" $((SECONDS - all_start))

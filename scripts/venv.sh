@@ -4,6 +4,8 @@
 #
 #   kosoku            the Autobahn TestSuite case files (fuzzingclient / fuzzingserver)
 #   autobahn[twisted] Autobahn|Python, the reference peer
+#   bjdata            Autobahn's `wamp.2.ubjson` codec (installed as pure Python: its C part
+#                     is built against numpy 1 and fails to import under numpy 2)
 #
 # Location: ${FERROBAHN_CACHE:-$HOME/.cache/ferrobahn}/venv
 # Python:   $PYTHON if set, else python3.11, else python3 if that is 3.11.
@@ -34,6 +36,8 @@ PINS=(
     "typing_extensions==4.16.0"
     "ujson==6.1.0"
     "zope.interface==8.7"
+    "bjdata==0.6.6"
+    "numpy==2.4.6"
 )
 
 die() { echo "venv.sh: $*" >&2; exit 1; }
@@ -66,7 +70,7 @@ stamp_text="$(printf '%s\n' "python $py_id" "${PINS[@]}")"
 venv_ok() {
     [[ -x "$venv/bin/python" && -x "$venv/bin/kosoku" && -f "$venv/.ferrobahn-stamp" ]] || return 1
     [[ "$(cat "$venv/.ferrobahn-stamp")" == "$stamp_text" ]] || return 1
-    "$venv/bin/python" -c 'import kosoku, autobahn.twisted.websocket, twisted' >/dev/null 2>&1
+    "$venv/bin/python" -c 'import kosoku, autobahn.twisted.websocket, twisted, bjdata' >/dev/null 2>&1
 }
 
 # Serialise concurrent callers (two shells running the tests at once).
@@ -99,7 +103,7 @@ if ! "$python" -m venv "$venv" >"$log" 2>&1; then
     rm -rf "$venv"
     die "'$python -m venv $venv' failed (log above)"
 fi
-if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+if ! PYBJDATA_NO_EXTENSION=1 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
         "${PINS[@]}" >"$log" 2>&1; then
     cat "$log" >&2
     rm -rf "$venv"

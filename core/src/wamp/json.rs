@@ -41,6 +41,7 @@ struct Level {
 }
 
 /// Reader state: the open containers.
+#[derive(Clone)]
 pub(crate) struct State {
     levels: [Level; MAX_DEPTH],
     depth: usize,

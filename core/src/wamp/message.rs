@@ -52,7 +52,8 @@ pub mod code {
     pub const EVENT_RECEIVED: u64 = 337;
 }
 
-/// `Arguments|list` and `ArgumentsKw|dict`, serialized, each optional.
+/// `Arguments|list` and `ArgumentsKw|dict`, serialized, each optional. `args` is a list, or a
+/// byte string in payload passthru mode; [`Payload::args_list`] gives only a list.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Payload<'a> {
     /// Positional arguments (a list).
@@ -68,13 +69,33 @@ impl<'a> Payload<'a> {
         kwargs: None,
     };
 
-    /// Reads the optional trailing payload elements, then the message's end.
+    /// Reads the optional trailing payload elements, then the message's end. In payload
+    /// passthru mode (`ppt_*` / Autobahn's `enc_*` options) the Arguments element is a byte
+    /// string, the encrypted or foreign-serialized payload, with no ArgumentsKw after it.
     fn read(r: &mut Reader<'a>) -> Result<Self, Error> {
         let mut p = Payload::default();
         if r.at_end()? {
             return Ok(p);
         }
-        p.args = Some(r.array()?);
+        let args = r.skip()?;
+        match args.head()? {
+            Token::Array(_) => p.args = Some(args),
+            // Autobahn|Python writes `null` for Arguments when only ArgumentsKw is given (and
+            // its own parser then refuses the message); we read it as no Arguments, and write
+            // the spec's empty list in its place.
+            Token::Null if !r.at_end_peek()? => p.args = None,
+            Token::Bytes(_) => {
+                p.args = Some(args);
+                end(r)?;
+                return Ok(p);
+            }
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::WrongType,
+                    "Arguments: a list (or passthru bytes)",
+                ))
+            }
+        }
         if r.at_end()? {
             return Ok(p);
         }
@@ -110,6 +131,11 @@ impl<'a> Payload<'a> {
                 w.raw(k)
             }
         }
+    }
+
+    /// The positional arguments when they are a list.
+    pub fn args_list(&self) -> Option<Raw<'a>> {
+        self.args.filter(|a| a.is_array())
     }
 
     /// Whether there are no arguments at all (absent or empty containers).

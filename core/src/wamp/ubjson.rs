@@ -1,14 +1,17 @@
-//! UBJSON (`wamp.2.ubjson`, ubjson.org draft 12), as py-ubjson (Autobahn|Python's) writes
-//! and reads it. No well-kept Rust crate implements UBJSON, and the format is small: markers
-//! `Z N T F i U I l L d D H C S [ ] { }`, object keys without the `S` marker, and the
-//! optimized container header (`$type`, `#count`).
+//! `wamp.2.ubjson` as Autobahn|Python and Crossbar.io speak it today: Binary JData
+//! (BJData, the `bjdata` package, which replaced the unmaintained `py-ubjson` in Autobahn).
+//! BJData is UBJSON with little-endian numbers, unsigned integer markers (`u` 16, `m` 32,
+//! `M` 64 bits) and a byte type (`[$B#n` for a byte string). It is *not* byte-compatible
+//! with ubjson.org's big-endian draft 12; we follow the reference implementation, as the
+//! peers on the other end of a WAMP connection are Autobahn and Crossbar. No well-kept Rust
+//! crate implements either, and the format is small: markers `Z N T F i U I u l m L M h d D
+//! H C S [ ] { }`, object keys without the `S` marker, optimized headers (`$type`, `#count`).
 //!
-//! Reading: counted containers (`[#n`, `{#n`) and `[$U#n` (a byte string, how py-ubjson
-//! writes `bytes`) are supported; other strongly typed containers are refused. `N` (no-op)
-//! is skipped wherever a value may start. `H` (high-precision number) reads as an integer
-//! when it is one, else a float. Writing: containers with end markers (py-ubjson's default),
-//! integers in the smallest marker, above `i64::MAX` as `H`, floats as `D`, byte strings as
-//! `[$U#n`.
+//! Reading: counted containers (`[#n`, `{#n`), and `[$B#n` / `[$U#n` as byte strings;
+//! other strongly typed containers are refused. `N` (no-op) is skipped where a value may
+//! start. `H` (high-precision number) reads as an integer when it is one, else a float.
+//! Writing, as `bjdata` does: containers with end markers, integers in the smallest marker,
+//! floats as `D`, strings as `S`, byte strings as `[$B#n`.
 
 use super::error::{Error, ErrorKind};
 use super::out::Out;
@@ -33,23 +36,40 @@ fn skip_noop(input: &[u8], pos: &mut usize) {
     }
 }
 
-/// An integer after its marker `m`.
-fn int_of(input: &[u8], pos: &mut usize, m: u8) -> Result<i64, Error> {
+/// An integer after its marker `m` (little-endian).
+fn int_of(input: &[u8], pos: &mut usize, m: u8) -> Result<Token<'static>, Error> {
+    fn le<const N: usize>(input: &[u8], pos: &mut usize) -> Result<[u8; N], Error> {
+        let mut b = [0u8; N];
+        b.copy_from_slice(take(input, pos, N)?);
+        Ok(b)
+    }
+    let signed = |v: i64| {
+        if v >= 0 {
+            Token::U64(v as u64)
+        } else {
+            Token::I64(v)
+        }
+    };
     Ok(match m {
-        b'i' => take(input, pos, 1)?[0] as i8 as i64,
-        b'U' => take(input, pos, 1)?[0] as i64,
-        b'I' => i16::from_be_bytes(take(input, pos, 2)?.try_into().unwrap_or_default()) as i64,
-        b'l' => i32::from_be_bytes(take(input, pos, 4)?.try_into().unwrap_or_default()) as i64,
-        b'L' => i64::from_be_bytes(take(input, pos, 8)?.try_into().unwrap_or_default()),
-        _ => return Err(Error::syntax("a UBJSON integer marker")),
+        b'i' => signed(le::<1>(input, pos)?[0] as i8 as i64),
+        b'U' => Token::U64(le::<1>(input, pos)?[0] as u64),
+        b'I' => signed(i16::from_le_bytes(le(input, pos)?) as i64),
+        b'u' => Token::U64(u16::from_le_bytes(le(input, pos)?) as u64),
+        b'l' => signed(i32::from_le_bytes(le(input, pos)?) as i64),
+        b'm' => Token::U64(u32::from_le_bytes(le(input, pos)?) as u64),
+        b'L' => signed(i64::from_le_bytes(le(input, pos)?)),
+        b'M' => Token::U64(u64::from_le_bytes(le(input, pos)?)),
+        _ => return Err(Error::syntax("a BJData integer marker")),
     })
 }
 
 /// A length: an integer with its marker, not negative.
 fn length(input: &[u8], pos: &mut usize) -> Result<usize, Error> {
     let m = byte(input, pos)?;
-    let n = int_of(input, pos, m)?;
-    usize::try_from(n).map_err(|_| Error::syntax("a non-negative length"))
+    match int_of(input, pos, m)? {
+        Token::U64(n) => usize::try_from(n).map_err(|_| Error::truncated()),
+        _ => Err(Error::syntax("a non-negative length")),
+    }
 }
 
 fn string<'a>(input: &'a [u8], pos: &mut usize) -> Result<Str<'a>, Error> {
@@ -58,6 +78,24 @@ fn string<'a>(input: &'a [u8], pos: &mut usize) -> Result<Str<'a>, Error> {
     Ok(Str::new(
         simdutf8::basic::from_utf8(b).map_err(|_| Error::syntax("UTF-8"))?,
     ))
+}
+
+/// An IEEE 754 half-precision value.
+fn half_to_f64(h: u16) -> f64 {
+    let exp = (h >> 10) & 0x1F;
+    let mant = (h & 0x3FF) as f64;
+    let pow2 = |k: i32| f64::from_bits(((k + 1023) as u64) << 52);
+    let v = match exp {
+        0 => mant * pow2(-24),
+        31 if mant == 0.0 => f64::INFINITY,
+        31 => f64::NAN,
+        e => (mant + 1024.0) * pow2(e as i32 - 25),
+    };
+    if h & 0x8000 != 0 {
+        -v
+    } else {
+        v
+    }
 }
 
 /// Whether the innermost container without a count closes here (after no-ops).
@@ -83,20 +121,20 @@ pub(crate) fn token<'a>(input: &'a [u8], pos: &mut usize, key: bool) -> Result<T
         b'Z' => Token::Null,
         b'T' => Token::Bool(true),
         b'F' => Token::Bool(false),
-        b'i' | b'U' | b'I' | b'l' | b'L' => {
-            let v = int_of(input, pos, m)?;
-            if v >= 0 {
-                Token::U64(v as u64)
-            } else {
-                Token::I64(v)
-            }
+        b'i' | b'U' | b'I' | b'u' | b'l' | b'm' | b'L' | b'M' => int_of(input, pos, m)?,
+        b'h' => {
+            let b = take(input, pos, 2)?;
+            Token::F64(half_to_f64(u16::from_le_bytes([b[0], b[1]])))
         }
-        b'd' => Token::F64(f32::from_bits(u32::from_be_bytes(
-            take(input, pos, 4)?.try_into().unwrap_or_default(),
-        )) as f64),
-        b'D' => Token::F64(f64::from_bits(u64::from_be_bytes(
-            take(input, pos, 8)?.try_into().unwrap_or_default(),
-        ))),
+        b'd' => {
+            let b = take(input, pos, 4)?;
+            Token::F64(f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64)
+        }
+        b'D' => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(take(input, pos, 8)?);
+            Token::F64(f64::from_le_bytes(a))
+        }
         b'H' => {
             let s = string(input, pos)?;
             let text = s.as_str().unwrap_or("");
@@ -132,7 +170,7 @@ pub(crate) fn token<'a>(input: &'a [u8], pos: &mut usize, key: bool) -> Result<T
                         return Err(Error::syntax("'#' after a container type"));
                     }
                     let n = length(input, pos)?;
-                    if ty == b'U' && !object {
+                    if (ty == b'B' || ty == b'U') && !object {
                         return Ok(Token::Bytes(Bytes::new(take(input, pos, n)?)));
                     }
                     return Err(Error::new(
@@ -162,32 +200,55 @@ pub(crate) fn token<'a>(input: &'a [u8], pos: &mut usize, key: bool) -> Result<T
     })
 }
 
-fn int<O: Out + ?Sized>(out: &mut O, v: i64) -> Result<(), Error> {
-    match v {
-        0..=255 => out.put(&[b'U', v as u8]),
-        -128..=-1 => out.put(&[b'i', v as i8 as u8]),
-        -32768..=32767 => {
-            let b = (v as i16).to_be_bytes();
-            out.put(&[b'I', b[0], b[1]])
+/// An integer in the smallest marker, as `bjdata` picks it.
+fn int<O: Out + ?Sized>(out: &mut O, t: Token<'_>) -> Result<(), Error> {
+    let mut b = [0u8; 9];
+    let n = match t {
+        Token::U64(v) => {
+            if v <= 0xFF {
+                b[0] = b'U';
+                b[1] = v as u8;
+                2
+            } else if v <= 0xFFFF {
+                b[0] = b'u';
+                b[1..3].copy_from_slice(&(v as u16).to_le_bytes());
+                3
+            } else if v <= 0xFFFF_FFFF {
+                b[0] = b'm';
+                b[1..5].copy_from_slice(&(v as u32).to_le_bytes());
+                5
+            } else {
+                b[0] = b'M';
+                b[1..9].copy_from_slice(&v.to_le_bytes());
+                9
+            }
         }
-        -2_147_483_648..=2_147_483_647 => {
-            let b = (v as i32).to_be_bytes();
-            out.put(&[b'l', b[0], b[1], b[2], b[3]])
+        Token::I64(v) => {
+            if v >= -128 {
+                b[0] = b'i';
+                b[1] = v as i8 as u8;
+                2
+            } else if v >= -32768 {
+                b[0] = b'I';
+                b[1..3].copy_from_slice(&(v as i16).to_le_bytes());
+                3
+            } else if v >= i32::MIN as i64 {
+                b[0] = b'l';
+                b[1..5].copy_from_slice(&(v as i32).to_le_bytes());
+                5
+            } else {
+                b[0] = b'L';
+                b[1..9].copy_from_slice(&v.to_le_bytes());
+                9
+            }
         }
-        _ => {
-            let mut b = [0u8; 9];
-            b[0] = b'L';
-            b[1..].copy_from_slice(&v.to_be_bytes());
-            out.put(&b)
-        }
-    }
+        _ => return Err(Error::new(ErrorKind::WrongType, "an integer")),
+    };
+    out.put(&b[..n])
 }
 
 fn len<O: Out + ?Sized>(out: &mut O, n: usize) -> Result<(), Error> {
-    int(
-        out,
-        i64::try_from(n).map_err(|_| Error::new(ErrorKind::OutOfRange, "a shorter string"))?,
-    )
+    int(out, Token::U64(n as u64))
 }
 
 pub(crate) fn write<O: Out + ?Sized>(w: &mut Writer<'_, O>, t: Token<'_>) -> Result<(), Error> {
@@ -214,21 +275,11 @@ pub(crate) fn write<O: Out + ?Sized>(w: &mut Writer<'_, O>, t: Token<'_>) -> Res
     match t {
         Token::Null => w.out.put(b"Z")?,
         Token::Bool(b) => w.out.put(if b { b"T" } else { b"F" })?,
-        Token::U64(v) => match i64::try_from(v) {
-            Ok(v) => int(w.out, v)?,
-            Err(_) => {
-                let mut buf = itoa::Buffer::new();
-                let digits = buf.format(v);
-                w.out.put(b"H")?;
-                len(w.out, digits.len())?;
-                w.out.put(digits.as_bytes())?;
-            }
-        },
-        Token::I64(v) => int(w.out, v)?,
+        Token::U64(_) | Token::I64(_) => int(w.out, t)?,
         Token::F64(v) => {
             let mut b = [0u8; 9];
             b[0] = b'D';
-            b[1..].copy_from_slice(&v.to_bits().to_be_bytes());
+            b[1..].copy_from_slice(&v.to_le_bytes());
             w.out.put(&b)?;
         }
         Token::Str(s) => {
@@ -237,7 +288,7 @@ pub(crate) fn write<O: Out + ?Sized>(w: &mut Writer<'_, O>, t: Token<'_>) -> Res
             put_str(w.out, s)?;
         }
         Token::Bytes(b) => {
-            w.out.put(b"[$U#")?;
+            w.out.put(b"[$B#")?;
             len(w.out, b.len())?;
             put_bytes(w.out, b)?;
         }
@@ -289,23 +340,24 @@ mod tests {
 
     #[test]
     #[cfg(feature = "json")]
-    fn writes_what_py_ubjson_writes() {
+    fn writes_what_bjdata_writes() {
+        // bjdata 0.6.6: dumpb([1, -1, 300, 70000, 2**40, -2**40, {"ab": "c"}, b"\x01\x02",
+        // None, True, 2**64 - 1, "x"]) (a one-character string is written as C).
         let json = Raw {
             format: Format::Json,
-            bytes: br#"[1,-1,300,{"ab":"c"},"\u0000AQI=",null,true,18446744073709551615]"#,
+            bytes: br#"[1,-1,300,70000,1099511627776,-1099511627776,{"ab":"c"},"\u0000AQI=",null,true,18446744073709551615,"xy"]"#,
         };
-        let mut buf = [0u8; 128];
+        let mut buf = [0u8; 160];
         let mut out = SliceOut::new(&mut buf);
         Writer::new(Format::Ubjson, &mut out).raw(json).unwrap();
-        let want: &[u8] =
-            b"[U\x01i\xffI\x01\x2c{U\x02abSU\x01c}[$U#U\x02\x01\x02ZTHU\x1418446744073709551615]";
+        let want: &[u8] = b"[U\x01i\xffu,\x01mp\x11\x01\x00M\x00\x00\x00\x00\x00\x01\x00\x00L\x00\x00\x00\x00\x00\xff\xff\xff{U\x02abSU\x01c}[$B#U\x02\x01\x02ZTM\xff\xff\xff\xff\xff\xff\xff\xffSU\x02xy]";
         assert_eq!(out.as_slice(), want);
         // And back.
         let ub = Raw {
             format: Format::Ubjson,
             bytes: want,
         };
-        let mut back = [0u8; 128];
+        let mut back = [0u8; 160];
         let mut out2 = SliceOut::new(&mut back);
         Writer::new(Format::Json, &mut out2).raw(ub).unwrap();
         assert_eq!(out2.as_slice(), json.bytes);

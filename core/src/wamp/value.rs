@@ -596,6 +596,7 @@ pub struct Reader<'a> {
     inner: Inner,
 }
 
+#[derive(Clone)]
 enum Inner {
     #[cfg(feature = "json")]
     Json(super::json::State),
@@ -606,6 +607,7 @@ enum Inner {
 }
 
 /// Remaining element counts of the open containers of a length-prefixed format.
+#[derive(Clone)]
 pub(crate) struct Counted {
     pub(crate) format: Format,
     /// Per open container: items left (map entries count twice), or [`INDEFINITE`].
@@ -680,6 +682,20 @@ impl<'a> Reader<'a> {
             #[cfg(any(feature = "msgpack", feature = "cbor", feature = "ubjson"))]
             Inner::Counted(c) => c.at_end(self.input, &mut self.pos),
             Inner::Disabled => Err(Error::new(ErrorKind::Unsupported, "this serializer")),
+        }
+    }
+
+    /// Whether the innermost container ends next, without consuming its end.
+    pub fn at_end_peek(&self) -> Result<bool, Error> {
+        let mut probe = self.clone_state();
+        probe.at_end()
+    }
+
+    fn clone_state(&self) -> Reader<'a> {
+        Reader {
+            input: self.input,
+            pos: self.pos,
+            inner: self.inner.clone(),
         }
     }
 
