@@ -22,7 +22,10 @@ struct Peer {
 
 impl Peer {
     fn receive(&mut self, frame: &mut [u8]) {
-        assert!(!self.closed, "server transmitted after its close frame: {frame:?}");
+        assert!(
+            !self.closed,
+            "server transmitted after its close frame: {frame:?}"
+        );
         let mut at = 0;
         while at < frame.len() {
             let (n, ev) = self
@@ -91,7 +94,10 @@ fuzz_target!(|data: &[u8]| {
                 Ok(None) => {}
                 Err(e) => panic!("poll_transmit into {} bytes failed: {e:?}", out.len()),
             }
-            assert!(!conn.wants_transmit(), "a frame is still owed after poll_transmit");
+            assert!(
+                !conn.wants_transmit(),
+                "a frame is still owed after poll_transmit"
+            );
         }
         if failed {
             // The error queued (and we sent) a close; a dead decoder swallows the rest.
@@ -102,7 +108,10 @@ fuzz_target!(|data: &[u8]| {
         pos += n;
         if !got_event {
             if pos < end {
-                assert!(n > 0, "no event and no byte consumed from a non-empty input");
+                assert!(
+                    n > 0,
+                    "no event and no byte consumed from a non-empty input"
+                );
                 continue;
             }
             if end == len {

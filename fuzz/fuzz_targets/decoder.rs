@@ -21,7 +21,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let (sizes, stream) = rest.split_at(k);
-    let role = if cfg & 1 != 0 { Role::Server } else { Role::Client };
+    let role = if cfg & 1 != 0 {
+        Role::Server
+    } else {
+        Role::Client
+    };
     let relaxed = cfg & 2 != 0;
     let config = Config {
         max_message_payload: u64::from(cfg >> 2) * 8,
@@ -60,7 +64,10 @@ fuzz_target!(|data: &[u8]| {
         let Some(ev) = ev else {
             if pos < end {
                 // Documented: `(n, None)` with bytes left means "call again"; it must move.
-                assert!(n > 0, "no event and no byte consumed from a non-empty input");
+                assert!(
+                    n > 0,
+                    "no event and no byte consumed from a non-empty input"
+                );
                 continue;
             }
             if end == len {
@@ -70,7 +77,13 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         match ev {
-            Event::FrameStart { kind, message_start, fin, len: flen, .. } => {
+            Event::FrameStart {
+                kind,
+                message_start,
+                fin,
+                len: flen,
+                ..
+            } => {
                 assert!(frame.is_none(), "FrameStart inside a frame");
                 if message_start {
                     assert!(message.is_none(), "new message inside a message");
@@ -84,7 +97,9 @@ fuzz_target!(|data: &[u8]| {
                 frame = Some((flen, 0, fin));
             }
             Event::Data(d) => {
-                let Some((flen, got, _)) = frame.as_mut() else { panic!("Data outside a frame") };
+                let Some((flen, got, _)) = frame.as_mut() else {
+                    panic!("Data outside a frame")
+                };
                 *got += d.len() as u64;
                 assert!(*got <= *flen, "more Data than the frame announced");
                 message_total += d.len() as u64;
@@ -97,12 +112,17 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             Event::FrameEnd { message_end } => {
-                let Some((flen, got, fin)) = frame.take() else { panic!("FrameEnd outside a frame") };
+                let Some((flen, got, fin)) = frame.take() else {
+                    panic!("FrameEnd outside a frame")
+                };
                 assert_eq!(got, flen, "frame ended before its Data did");
                 assert_eq!(message_end, fin);
                 if message_end {
                     if message == Some(MessageKind::Text) {
-                        assert!(core::str::from_utf8(&text).is_ok(), "invalid UTF-8 text message passed");
+                        assert!(
+                            core::str::from_utf8(&text).is_ok(),
+                            "invalid UTF-8 text message passed"
+                        );
                     }
                     message = None;
                 }

@@ -41,7 +41,10 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(h2.mask, h.mask);
             assert_eq!(h2.payload_len, h.payload_len);
         }
-        other => panic!("re-parsing the emitted header {:?} gave {other:?}", &buf[..n]),
+        other => panic!(
+            "re-parsing the emitted header {:?} gave {other:?}",
+            &buf[..n]
+        ),
     }
     // Every proper prefix of the emitted header is Partial.
     for cut in 0..n {

@@ -45,11 +45,15 @@ fuzz_target!(|data: &[u8]| {
     let allowed = origin_allowed(origin, PATTERNS, false);
     let allowed_null = origin_allowed(origin, PATTERNS, true);
     assert!(!allowed || allowed_null, "allow_null can only widen");
-    assert!(origin_allowed(origin, &["*"], true) == core::str::from_utf8(origin.unwrap_or(b"")).is_ok());
+    assert!(
+        origin_allowed(origin, &["*"], true) == core::str::from_utf8(origin.unwrap_or(b"")).is_ok()
+    );
     if origin.is_none() {
         assert!(allowed && origin_allowed(None, &[], false));
     }
 
     let accept = hs.accept();
-    assert!(accept.iter().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b)));
+    assert!(accept
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b)));
 });

@@ -20,7 +20,10 @@ fn check(data: &[u8], request: &ClientRequest<'_>) {
     };
     assert!(used <= data.len());
     if let Some(p) = res.protocol {
-        assert!(request.protocols.contains(&p), "server chose {p:?}, not offered");
+        assert!(
+            request.protocols.contains(&p),
+            "server chose {p:?}, not offered"
+        );
     }
     if request.extensions.is_empty() {
         assert!(header(res.headers, "Sec-WebSocket-Extensions").is_none());

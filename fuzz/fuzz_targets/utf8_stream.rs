@@ -18,7 +18,9 @@ fn valid_or_prefix(bytes: &[u8]) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&k, rest)) = data.split_first() else { return };
+    let Some((&k, rest)) = data.split_first() else {
+        return;
+    };
     let k = (k % 8) as usize;
     if rest.len() < k {
         return;
@@ -60,5 +62,8 @@ fuzz_target!(|data: &[u8]| {
         ok = v.finish().is_ok();
         assert!(!v.is_incomplete(), "finish resets the validator");
     }
-    assert_eq!(ok, expect, "validator vs core::str::from_utf8 on {text:?} (pieces {sizes:?})");
+    assert_eq!(
+        ok, expect,
+        "validator vs core::str::from_utf8 on {text:?} (pieces {sizes:?})"
+    );
 });

@@ -9,7 +9,9 @@
 //!
 //! Numbers: integers without fraction or exponent are read as `u64` / `i64` when they fit
 //! (IDs up to 2^53 and full-range 64-bit payload integers round-trip), anything else as
-//! `f64`. Non-finite floats cannot be written (JSON has none): they are an error.
+//! `f64`. Non-finite floats cannot be written (JSON has none): they are an error. So is a
+//! text string starting with U+0000 (from another serializer): in JSON it would read back as
+//! a byte string.
 
 use super::error::{Error, ErrorKind};
 use super::out::Out;
@@ -433,6 +435,13 @@ pub(crate) fn write<O: Out + ?Sized>(w: &mut Writer<'_, O>, t: Token<'_>) -> Res
             w.out.put(ryu::Buffer::new().format_finite(v).as_bytes())?
         }
         Token::Str(s) => {
+            if s.chars().next() == Some('\0') {
+                // It would read back as a byte string (WAMP's JSON convention).
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    "a JSON string not starting with U+0000",
+                ));
+            }
             w.out.put(b"\"")?;
             if s.is_escaped() {
                 // Escapes checked when read: valid JSON as it is.
@@ -607,6 +616,17 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(r.at_end().unwrap());
+    }
+
+    #[test]
+    fn base64_with_trailing_bits_is_read_and_transcoded() {
+        // "AQ7=" has non-zero bits after its two bytes; Python's decoder accepts it.
+        let mut r = Reader::new(Format::Json, br#""\u0000AQ7=""#);
+        let Token::Bytes(b) = r.next().unwrap() else {
+            panic!()
+        };
+        let mut buf = [0u8; 4];
+        assert_eq!(b.decode_into(&mut buf).unwrap(), &[0x01, 0x0E]);
     }
 
     #[test]

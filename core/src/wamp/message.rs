@@ -788,6 +788,55 @@ impl<'a> Message<'a> {
     }
 }
 
+/// A message that owns its bytes (to queue it, send it to another thread, keep it past the
+/// buffer it came in). It holds the serialized form, checked once, and decodes it again on
+/// [`message`](Self::message), which costs a parse but no allocation.
+#[cfg(feature = "alloc")]
+#[derive(Clone, PartialEq, Eq)]
+pub struct OwnedMessage {
+    format: Format,
+    bytes: alloc::vec::Vec<u8>,
+}
+
+#[cfg(feature = "alloc")]
+impl OwnedMessage {
+    /// Takes `bytes` after checking that they are one valid message.
+    pub fn from_bytes(format: Format, bytes: alloc::vec::Vec<u8>) -> Result<Self, Error> {
+        Message::decode(format, &bytes)?;
+        Ok(Self { format, bytes })
+    }
+
+    /// Encodes `m` in `format`.
+    pub fn encode(m: &Message<'_>, format: Format) -> Result<Self, Error> {
+        let mut bytes = alloc::vec::Vec::new();
+        m.encode(format, &mut bytes)?;
+        Ok(Self { format, bytes })
+    }
+
+    /// The message, borrowing from `self`.
+    pub fn message(&self) -> Message<'_> {
+        // Checked when made; the bytes never change.
+        Message::decode(self.format, &self.bytes).expect("an OwnedMessage holds a valid message")
+    }
+
+    /// The serializer.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The serialized message.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl core::fmt::Debug for OwnedMessage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.message().fmt(f)
+    }
+}
+
 #[cfg(all(test, feature = "json"))]
 mod tests {
     use super::super::out::SliceOut;

@@ -516,9 +516,7 @@ impl<'a> Bytes<'a> {
     pub fn decode_into<'b>(&self, buf: &'b mut [u8]) -> Option<&'b [u8]> {
         if self.base64 {
             use base64::Engine;
-            let n = base64::engine::general_purpose::STANDARD
-                .decode_slice(self.raw, buf)
-                .ok()?;
+            let n = BASE64.decode_slice(self.raw, buf).ok()?;
             Some(&buf[..n])
         } else {
             let out = buf.get_mut(..self.raw.len())?;
@@ -534,14 +532,17 @@ impl<'a> Bytes<'a> {
         match self.as_slice() {
             Some(b) => alloc::borrow::Cow::Borrowed(b),
             // The reader checked the base64.
-            None => alloc::borrow::Cow::Owned(
-                base64::engine::general_purpose::STANDARD
-                    .decode(self.raw)
-                    .unwrap_or_default(),
-            ),
+            None => alloc::borrow::Cow::Owned(BASE64.decode(self.raw).unwrap_or_default()),
         }
     }
 }
+
+/// Standard padded base64, reading leniently: non-zero bits after the last byte are allowed
+/// on input (Python's decoder allows them; the JSON reader checks the rest of the shape).
+const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
 
 /// Exact decoded length of padded standard base64 text.
 fn decoded_len(b64: &[u8]) -> usize {
