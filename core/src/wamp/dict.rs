@@ -9,22 +9,26 @@
 use super::error::{Error, ErrorKind};
 use super::out::Out;
 use super::uri::Match;
-use super::value::{Raw, Str, Token, Writer};
+use super::value::{Raw, Reader, Str, Token, Writer};
 
 /// A value type a dictionary field can hold.
 pub trait Field<'a>: Sized {
     /// Reads the field from its serialized value.
     fn read(v: Raw<'a>) -> Result<Self, Error>;
+    /// Reads the field's value from a reader positioned at it.
+    fn read_from(r: &mut Reader<'a>) -> Result<Self, Error> {
+        Self::read(r.skip()?)
+    }
     /// Writes the field's value.
     fn write<O: Out + ?Sized>(&self, w: &mut Writer<'_, O>) -> Result<(), Error>;
 }
 
 impl<'a> Field<'a> for bool {
     fn read(v: Raw<'a>) -> Result<Self, Error> {
-        match v.head()? {
-            Token::Bool(b) => Ok(b),
-            _ => Err(Error::new(ErrorKind::WrongType, "a boolean option")),
-        }
+        v.reader().bool()
+    }
+    fn read_from(r: &mut Reader<'a>) -> Result<Self, Error> {
+        r.bool()
     }
     fn write<O: Out + ?Sized>(&self, w: &mut Writer<'_, O>) -> Result<(), Error> {
         w.bool(*self)
@@ -35,6 +39,9 @@ impl<'a> Field<'a> for u64 {
     fn read(v: Raw<'a>) -> Result<Self, Error> {
         v.reader().u64()
     }
+    fn read_from(r: &mut Reader<'a>) -> Result<Self, Error> {
+        r.u64()
+    }
     fn write<O: Out + ?Sized>(&self, w: &mut Writer<'_, O>) -> Result<(), Error> {
         w.u64(*self)
     }
@@ -43,6 +50,9 @@ impl<'a> Field<'a> for u64 {
 impl<'a> Field<'a> for Str<'a> {
     fn read(v: Raw<'a>) -> Result<Self, Error> {
         v.reader().str()
+    }
+    fn read_from(r: &mut Reader<'a>) -> Result<Self, Error> {
+        r.str()
     }
     fn write<O: Out + ?Sized>(&self, w: &mut Writer<'_, O>) -> Result<(), Error> {
         w.token(Token::Str(*self))
@@ -205,6 +215,37 @@ macro_rules! dict {
                 Ok(s)
             }
 
+            /// Reads the dictionary straight from a reader positioned at it, in one pass.
+            pub fn read_from(r: &mut Reader<'a>) -> Result<Self, Error> {
+                let start = r.value_start()?;
+                match r.next()? {
+                    Token::Map(_) => {}
+                    Token::End => return Err(Error::new(ErrorKind::Arity, "more elements")),
+                    _ => return Err(Error::new(ErrorKind::WrongType, "a dictionary")),
+                }
+                let mut s = Self::default();
+                let mut unknown = false;
+                while !r.at_end()? {
+                    let k = match r.next()? {
+                        Token::Str(k) => k,
+                        _ => return Err(Error::new(ErrorKind::WrongType, "a string key")),
+                    };
+                    $(if k.eq_str($key) {
+                        s.$field = Some(<$ty as Field<'a>>::read_from(r)?);
+                        continue;
+                    })*
+                    r.skip()?;
+                    unknown = true;
+                }
+                if unknown {
+                    s.extra = Some(Raw {
+                        format: r.format(),
+                        bytes: &r.input()[start..r.position()],
+                    });
+                }
+                Ok(s)
+            }
+
             /// Writes the dictionary: set fields, then the unknown entries kept.
             pub fn write<O: Out + ?Sized>(&self, w: &mut Writer<'_, O>) -> Result<(), Error> {
                 let mut n = count_unknown(self.extra, Self::KEYS)?;
@@ -222,6 +263,9 @@ macro_rules! dict {
         impl<'a> Field<'a> for $name<'a> {
             fn read(v: Raw<'a>) -> Result<Self, Error> {
                 $name::read(v)
+            }
+            fn read_from(r: &mut Reader<'a>) -> Result<Self, Error> {
+                $name::read_from(r)
             }
             fn write<O: Out + ?Sized>(&self, w: &mut Writer<'_, O>) -> Result<(), Error> {
                 $name::write(self, w)

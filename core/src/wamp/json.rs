@@ -36,30 +36,44 @@ enum Expect {
     Value,
 }
 
+/// Reader state: the open containers. Only the innermost one's expectation is kept: when a
+/// container closes, its parent has just received an element, so it expects a comma or its
+/// close, whatever it expected before.
+#[derive(Clone)]
+pub(crate) struct State {
+    /// Bit `d`: the container at depth `d` is an object.
+    object: u64,
+    /// What the innermost container expects.
+    top: Expect,
+    depth: usize,
+    /// The top-level value has been read.
+    done: bool,
+    /// Skipping: numbers are checked but not converted (their tokens are not looked at).
+    pub(crate) lazy: bool,
+}
+
+/// A copy of the innermost level, as the code below reads it.
 #[derive(Clone, Copy)]
 struct Level {
     object: bool,
     expect: Expect,
 }
 
-/// Reader state: the open containers.
-#[derive(Clone)]
-pub(crate) struct State {
-    levels: [Level; MAX_DEPTH],
-    depth: usize,
-    /// The top-level value has been read.
-    done: bool,
-}
-
 impl State {
     pub(crate) fn new() -> Self {
         Self {
-            levels: [Level {
-                object: false,
-                expect: Expect::First,
-            }; MAX_DEPTH],
+            object: 0,
+            top: Expect::First,
             depth: 0,
             done: false,
+            lazy: false,
+        }
+    }
+
+    fn level(&self) -> Level {
+        Level {
+            object: self.object & (1u64 << (self.depth - 1)) != 0,
+            expect: self.top,
         }
     }
 
@@ -75,7 +89,7 @@ impl State {
     }
 
     fn expect(&mut self, e: Expect) {
-        self.levels[self.depth - 1].expect = e;
+        self.top = e;
     }
 
     /// Consumes the separator before the next value, if any, and says where the value
@@ -83,7 +97,7 @@ impl State {
     pub(crate) fn value_start(&mut self, input: &[u8], pos: &mut usize) -> Result<usize, Error> {
         let b = Self::peek(input, pos)?;
         if self.depth > 0 {
-            match self.levels[self.depth - 1].expect {
+            match self.top {
                 Expect::Comma if b == b',' => {
                     *pos += 1;
                     self.expect(Expect::Element);
@@ -104,7 +118,7 @@ impl State {
         if self.depth == 0 {
             return Err(Error::new(ErrorKind::WrongType, "a container"));
         }
-        let lvl = self.levels[self.depth - 1];
+        let lvl = self.level();
         let b = Self::peek(input, pos)?;
         let close = if lvl.object { b'}' } else { b']' };
         if b == close && matches!(lvl.expect, Expect::First | Expect::Comma) {
@@ -141,7 +155,7 @@ impl State {
         if self.depth == 0 {
             return self.value(input, pos);
         }
-        let lvl = self.levels[self.depth - 1];
+        let lvl = self.level();
         let close = if lvl.object { b'}' } else { b']' };
         match lvl.expect {
             Expect::First | Expect::Comma if b == close => {
@@ -172,7 +186,7 @@ impl State {
 
     /// An element of the innermost container: in an object a key, which a colon follows.
     fn element<'a>(&mut self, input: &'a [u8], pos: &mut usize) -> Result<Token<'a>, Error> {
-        if !self.levels[self.depth - 1].object {
+        if !self.level().object {
             return self.value(input, pos);
         }
         if input[*pos] != b'"' {
@@ -195,10 +209,12 @@ impl State {
                     return Err(Error::new(ErrorKind::TooDeep, "fewer nested containers"));
                 }
                 *pos += 1;
-                self.levels[self.depth] = Level {
-                    object: b == b'{',
-                    expect: Expect::First,
-                };
+                if b == b'{' {
+                    self.object |= 1u64 << self.depth;
+                } else {
+                    self.object &= !(1u64 << self.depth);
+                }
+                self.top = Expect::First;
                 self.depth += 1;
                 return Ok(if b == b'{' {
                     Token::Map(None)
@@ -207,7 +223,7 @@ impl State {
                 });
             }
             b'"' => string(input, pos)?,
-            b'-' | b'0'..=b'9' => number(input, pos)?,
+            b'-' | b'0'..=b'9' => number(input, pos, self.lazy)?,
             b't' => literal(input, pos, b"true", Token::Bool(true))?,
             b'f' => literal(input, pos, b"false", Token::Bool(false))?,
             b'n' => literal(input, pos, b"null", Token::Null)?,
@@ -235,7 +251,7 @@ fn literal<'a>(
     }
 }
 
-fn number<'a>(input: &[u8], pos: &mut usize) -> Result<Token<'a>, Error> {
+fn number<'a>(input: &[u8], pos: &mut usize, lazy: bool) -> Result<Token<'a>, Error> {
     let start = *pos;
     let mut i = start;
     let neg = input[i] == b'-';
@@ -280,17 +296,37 @@ fn number<'a>(input: &[u8], pos: &mut usize) -> Result<Token<'a>, Error> {
         }
     }
     *pos = i;
-    // ASCII digits and signs only: valid UTF-8.
-    let text = core::str::from_utf8(&input[start..i]).map_err(|_| Error::syntax("a number"))?;
+    if lazy {
+        return Ok(Token::Null);
+    }
     if !float {
-        if neg {
-            if let Ok(v) = text.parse::<i64>() {
-                return Ok(if v == 0 { Token::U64(0) } else { Token::I64(v) });
+        // Accumulate the digits; on overflow fall through to f64.
+        let mut v: u64 = 0;
+        let mut fits = true;
+        for &d in &input[int_start..i] {
+            match v
+                .checked_mul(10)
+                .and_then(|x| x.checked_add((d - b'0') as u64))
+            {
+                Some(x) => v = x,
+                None => {
+                    fits = false;
+                    break;
+                }
             }
-        } else if let Ok(v) = text.parse::<u64>() {
+        }
+        if fits && !neg {
             return Ok(Token::U64(v));
         }
+        if fits && v == 0 {
+            return Ok(Token::U64(0));
+        }
+        if fits && v <= i64::MAX as u64 + 1 {
+            return Ok(Token::I64((v as i64).wrapping_neg()));
+        }
     }
+    // ASCII digits, signs, '.', 'e': valid UTF-8.
+    let text = core::str::from_utf8(&input[start..i]).map_err(|_| Error::syntax("a number"))?;
     text.parse::<f64>()
         .map(Token::F64)
         .map_err(|_| Error::syntax("a number"))
@@ -301,10 +337,12 @@ fn string<'a>(input: &'a [u8], pos: &mut usize) -> Result<Token<'a>, Error> {
     let start = *pos + 1;
     let mut i = start;
     let mut escaped = false;
+    let mut ascii = true;
     loop {
         let b = *input.get(i).ok_or(Error::truncated())?;
         match b {
             b'"' => break,
+            0x20..=0x7F if b != b'\\' => i += 1,
             b'\\' => {
                 escaped = true;
                 let e = *input.get(i + 1).ok_or(Error::truncated())?;
@@ -332,12 +370,15 @@ fn string<'a>(input: &'a [u8], pos: &mut usize) -> Result<Token<'a>, Error> {
                 };
             }
             0x00..=0x1F => return Err(Error::syntax("no control characters in strings")),
-            _ => i += 1,
+            _ => {
+                ascii = false;
+                i += 1;
+            }
         }
     }
     let raw = &input[start..i];
     *pos = i + 1;
-    if simdutf8::basic::from_utf8(raw).is_err() {
+    if !ascii && simdutf8::basic::from_utf8(raw).is_err() {
         return Err(Error::syntax("UTF-8"));
     }
     if escaped {
@@ -347,10 +388,7 @@ fn string<'a>(input: &'a [u8], pos: &mut usize) -> Result<Token<'a>, Error> {
         }
         return Ok(Token::Str(Str::json_escaped(raw)));
     }
-    Ok(Token::Str(Str::new(
-        // Checked just above.
-        core::str::from_utf8(raw).map_err(|_| Error::syntax("UTF-8"))?,
-    )))
+    Ok(Token::Str(Str::utf8(raw)))
 }
 
 fn hex(input: &[u8], at: usize) -> Result<u32, Error> {

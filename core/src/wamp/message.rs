@@ -77,8 +77,8 @@ impl<'a> Payload<'a> {
         if r.at_end()? {
             return Ok(p);
         }
-        let args = r.skip()?;
-        match args.head()? {
+        let (args, head) = r.skip_with_head()?;
+        match head {
             Token::Array(_) => p.args = Some(args),
             // Autobahn|Python writes `null` for Arguments when only ArgumentsKw is given (and
             // its own parser then refuses the message); we read it as no Arguments, and write
@@ -424,18 +424,18 @@ impl<'a> Message<'a> {
         let m = match code {
             HELLO => {
                 let realm = r.str()?;
-                let details = HelloDetails::read(r.map()?)?;
+                let details = HelloDetails::read_from(r)?;
                 end(r)?;
                 Message::Hello(Hello { realm, details })
             }
             WELCOME => {
                 let session = id_of(r)?;
-                let details = WelcomeDetails::read(r.map()?)?;
+                let details = WelcomeDetails::read_from(r)?;
                 end(r)?;
                 Message::Welcome(Welcome { session, details })
             }
             ABORT | GOODBYE => {
-                let details = Details::read(r.map()?)?;
+                let details = Details::read_from(r)?;
                 let reason = r.str()?;
                 end(r)?;
                 let x = Reason { details, reason };
@@ -447,20 +447,20 @@ impl<'a> Message<'a> {
             }
             CHALLENGE => {
                 let authmethod = r.str()?;
-                let extra = ChallengeExtra::read(r.map()?)?;
+                let extra = ChallengeExtra::read_from(r)?;
                 end(r)?;
                 Message::Challenge(Challenge { authmethod, extra })
             }
             AUTHENTICATE => {
                 let signature = r.str()?;
-                let extra = Details::read(r.map()?)?;
+                let extra = Details::read_from(r)?;
                 end(r)?;
                 Message::Authenticate(Authenticate { signature, extra })
             }
             ERROR => {
                 let request_type = r.u64()?;
                 let request = id_of(r)?;
-                let details = ErrorDetails::read(r.map()?)?;
+                let details = ErrorDetails::read_from(r)?;
                 let error = r.str()?;
                 let payload = Payload::read(r)?;
                 Message::Error(ErrorMsg {
@@ -473,7 +473,7 @@ impl<'a> Message<'a> {
             }
             PUBLISH => {
                 let request = id_of(r)?;
-                let options = PublishOptions::read(r.map()?)?;
+                let options = PublishOptions::read_from(r)?;
                 let topic = r.str()?;
                 let payload = Payload::read(r)?;
                 Message::Publish(Publish {
@@ -498,7 +498,7 @@ impl<'a> Message<'a> {
             }
             SUBSCRIBE => {
                 let request = id_of(r)?;
-                let options = SubscribeOptions::read(r.map()?)?;
+                let options = SubscribeOptions::read_from(r)?;
                 let topic = r.str()?;
                 end(r)?;
                 Message::Subscribe(Subscribe {
@@ -520,7 +520,7 @@ impl<'a> Message<'a> {
             EVENT => {
                 let subscription = id_of(r)?;
                 let publication = id_of(r)?;
-                let details = EventDetails::read(r.map()?)?;
+                let details = EventDetails::read_from(r)?;
                 let payload = Payload::read(r)?;
                 Message::Event(Event {
                     subscription,
@@ -544,7 +544,7 @@ impl<'a> Message<'a> {
             }
             CALL => {
                 let request = id_of(r)?;
-                let options = CallOptions::read(r.map()?)?;
+                let options = CallOptions::read_from(r)?;
                 let procedure = r.str()?;
                 let payload = Payload::read(r)?;
                 Message::Call(Call {
@@ -556,7 +556,7 @@ impl<'a> Message<'a> {
             }
             CANCEL | INTERRUPT => {
                 let request = id_of(r)?;
-                let options = CancelOptions::read(r.map()?)?;
+                let options = CancelOptions::read_from(r)?;
                 end(r)?;
                 let c = Cancel { request, options };
                 if code == CANCEL {
@@ -567,7 +567,7 @@ impl<'a> Message<'a> {
             }
             RESULT | YIELD => {
                 let request = id_of(r)?;
-                let details = ResultDetails::read(r.map()?)?;
+                let details = ResultDetails::read_from(r)?;
                 let payload = Payload::read(r)?;
                 let o = Outcome {
                     request,
@@ -582,7 +582,7 @@ impl<'a> Message<'a> {
             }
             REGISTER => {
                 let request = id_of(r)?;
-                let options = RegisterOptions::read(r.map()?)?;
+                let options = RegisterOptions::read_from(r)?;
                 let procedure = r.str()?;
                 end(r)?;
                 Message::Register(Register {
@@ -594,7 +594,7 @@ impl<'a> Message<'a> {
             INVOCATION => {
                 let request = id_of(r)?;
                 let registration = id_of(r)?;
-                let details = InvocationDetails::read(r.map()?)?;
+                let details = InvocationDetails::read_from(r)?;
                 let payload = Payload::read(r)?;
                 Message::Invocation(Invocation {
                     request,

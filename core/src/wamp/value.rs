@@ -293,6 +293,14 @@ impl<'a> Str<'a> {
         }
     }
 
+    /// Bytes a reader has checked to be UTF-8.
+    pub(crate) fn utf8(raw: &'a [u8]) -> Self {
+        Self {
+            raw,
+            escaped: false,
+        }
+    }
+
     /// JSON string contents whose escapes the reader has checked.
     pub(crate) fn json_escaped(raw: &'a [u8]) -> Self {
         Self { raw, escaped: true }
@@ -597,6 +605,9 @@ pub struct Reader<'a> {
     inner: Inner,
 }
 
+// The counted formats' stack of remaining counts makes that variant big; boxing it would
+// need a heap, which the core must not.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 enum Inner {
     #[cfg(feature = "json")]
@@ -701,7 +712,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Where the next value starts (after JSON whitespace and separators).
-    fn value_start(&mut self) -> Result<usize, Error> {
+    pub(crate) fn value_start(&mut self) -> Result<usize, Error> {
         match &mut self.inner {
             #[cfg(feature = "json")]
             Inner::Json(st) => st.value_start(self.input, &mut self.pos),
@@ -713,6 +724,62 @@ impl<'a> Reader<'a> {
 
     /// Reads past the next value and returns its bytes.
     pub fn skip(&mut self) -> Result<Raw<'a>, Error> {
+        #[cfg(feature = "json")]
+        if let Inner::Json(st) = &mut self.inner {
+            st.lazy = true;
+            let r = self.skip_tokens();
+            if let Inner::Json(st) = &mut self.inner {
+                st.lazy = false;
+            }
+            return r;
+        }
+        self.skip_tokens()
+    }
+
+    /// Reads past the next value; returns its bytes and its first token (its type, and its
+    /// length for containers that know it).
+    pub fn skip_with_head(&mut self) -> Result<(Raw<'a>, Token<'a>), Error> {
+        let start = self.value_start()?;
+        let head = self.next()?;
+        let raw = match head {
+            Token::Array(_) | Token::Map(_) => {
+                // The rest of the container, as `skip` does.
+                #[cfg(feature = "json")]
+                if let Inner::Json(st) = &mut self.inner {
+                    st.lazy = true;
+                }
+                let r = self.skip_rest(start, 1);
+                #[cfg(feature = "json")]
+                if let Inner::Json(st) = &mut self.inner {
+                    st.lazy = false;
+                }
+                r?
+            }
+            Token::End => return Err(Error::new(ErrorKind::Arity, "more elements")),
+            _ => Raw {
+                format: self.format(),
+                bytes: &self.input[start..self.pos],
+            },
+        };
+        Ok((raw, head))
+    }
+
+    /// Reads tokens until the container opened at `start` (now `depth` deep) closes.
+    fn skip_rest(&mut self, start: usize, mut depth: usize) -> Result<Raw<'a>, Error> {
+        while depth > 0 {
+            match self.next()? {
+                Token::Array(_) | Token::Map(_) => depth += 1,
+                Token::End => depth -= 1,
+                _ => {}
+            }
+        }
+        Ok(Raw {
+            format: self.format(),
+            bytes: &self.input[start..self.pos],
+        })
+    }
+
+    fn skip_tokens(&mut self) -> Result<Raw<'a>, Error> {
         let start = self.value_start()?;
         let mut depth = 0usize;
         loop {
@@ -776,22 +843,32 @@ impl<'a> Reader<'a> {
 
     /// The next value, which must be a map.
     pub fn map(&mut self) -> Result<Raw<'a>, Error> {
-        let raw = self.skip()?;
-        if raw.is_map() {
-            Ok(raw)
-        } else {
-            Err(Error::new(ErrorKind::WrongType, "a dictionary"))
+        match self.skip_with_head()? {
+            (raw, Token::Map(_)) => Ok(raw),
+            _ => Err(Error::new(ErrorKind::WrongType, "a dictionary")),
         }
     }
 
     /// The next value, which must be an array.
     pub fn array(&mut self) -> Result<Raw<'a>, Error> {
-        let raw = self.skip()?;
-        if raw.is_array() {
-            Ok(raw)
-        } else {
-            Err(Error::new(ErrorKind::WrongType, "a list"))
+        match self.skip_with_head()? {
+            (raw, Token::Array(_)) => Ok(raw),
+            _ => Err(Error::new(ErrorKind::WrongType, "a list")),
         }
+    }
+
+    /// The next token, which must be a boolean.
+    pub fn bool(&mut self) -> Result<bool, Error> {
+        match self.next()? {
+            Token::Bool(b) => Ok(b),
+            Token::End => Err(Error::new(ErrorKind::Arity, "more elements")),
+            _ => Err(Error::new(ErrorKind::WrongType, "a boolean")),
+        }
+    }
+
+    /// The input being read.
+    pub fn input(&self) -> &'a [u8] {
+        self.input
     }
 }
 
