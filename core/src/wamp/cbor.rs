@@ -12,7 +12,7 @@ use minicbor::Decoder;
 
 use super::error::{Error, ErrorKind};
 use super::out::Out;
-use super::value::{put_bytes, put_str, Bytes, Str, Token};
+use super::value::{half_to_f64, put_bytes, put_str, Bytes, Str, Token};
 
 fn err(e: minicbor::decode::Error) -> Error {
     if e.is_end_of_input() {
@@ -96,28 +96,6 @@ pub(crate) fn token<'a>(input: &'a [u8], pos: &mut usize) -> Result<Token<'a>, E
     // Lengths beyond usize (on 32-bit targets) or the input are caught by the caller.
     *pos = d.position();
     Ok(t)
-}
-
-/// 2^k for the small exponents of half floats (no `powi` in `core`).
-fn pow2(k: i32) -> f64 {
-    f64::from_bits(((k + 1023) as u64) << 52)
-}
-
-/// An IEEE 754 half-precision value (RFC 8949, Appendix D).
-fn half_to_f64(h: u16) -> f64 {
-    let exp = (h >> 10) & 0x1F;
-    let mant = (h & 0x3FF) as f64;
-    let v = match exp {
-        0 => mant * pow2(-24),
-        31 if mant == 0.0 => f64::INFINITY,
-        31 => f64::NAN,
-        e => (mant + 1024.0) * pow2(e as i32 - 25),
-    };
-    if h & 0x8000 != 0 {
-        -v
-    } else {
-        v
-    }
 }
 
 /// Major type + argument, in the shortest form.

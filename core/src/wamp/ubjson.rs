@@ -15,7 +15,7 @@
 
 use super::error::{Error, ErrorKind};
 use super::out::Out;
-use super::value::{put_bytes, put_str, Bytes, Str, Token, Writer, MAX_DEPTH};
+use super::value::{half_to_f64, put_bytes, put_str, Bytes, Str, Token, Writer, MAX_DEPTH};
 
 fn byte(input: &[u8], pos: &mut usize) -> Result<u8, Error> {
     let b = *input.get(*pos).ok_or(Error::truncated())?;
@@ -78,24 +78,6 @@ fn string<'a>(input: &'a [u8], pos: &mut usize) -> Result<Str<'a>, Error> {
     Ok(Str::new(
         simdutf8::basic::from_utf8(b).map_err(|_| Error::syntax("UTF-8"))?,
     ))
-}
-
-/// An IEEE 754 half-precision value.
-fn half_to_f64(h: u16) -> f64 {
-    let exp = (h >> 10) & 0x1F;
-    let mant = (h & 0x3FF) as f64;
-    let pow2 = |k: i32| f64::from_bits(((k + 1023) as u64) << 52);
-    let v = match exp {
-        0 => mant * pow2(-24),
-        31 if mant == 0.0 => f64::INFINITY,
-        31 => f64::NAN,
-        e => (mant + 1024.0) * pow2(e as i32 - 25),
-    };
-    if h & 0x8000 != 0 {
-        -v
-    } else {
-        v
-    }
 }
 
 /// Whether the innermost container without a count closes here (after no-ops).

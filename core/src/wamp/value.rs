@@ -1187,3 +1187,23 @@ pub(crate) fn put_bytes<O: Out + ?Sized>(out: &mut O, b: Bytes<'_>) -> Result<()
     }
     Ok(())
 }
+
+/// An IEEE 754 half-precision value (RFC 8949, Appendix D), for CBOR and BJData. (`core` has
+/// no `powi`; powers of two are built from their bits.)
+#[allow(dead_code)]
+pub(crate) fn half_to_f64(h: u16) -> f64 {
+    let pow2 = |k: i32| f64::from_bits(((k + 1023) as u64) << 52);
+    let exp = (h >> 10) & 0x1F;
+    let mant = (h & 0x3FF) as f64;
+    let v = match exp {
+        0 => mant * pow2(-24),
+        31 if mant == 0.0 => f64::INFINITY,
+        31 => f64::NAN,
+        e => (mant + 1024.0) * pow2(e as i32 - 25),
+    };
+    if h & 0x8000 != 0 {
+        -v
+    } else {
+        v
+    }
+}
