@@ -60,8 +60,10 @@ fn a_small_client_in_stack_buffers() {
             Format::Json => &b"[21,21]"[..],
             _ => &[0x82, 0x15, 0x15][..],
         };
-        let mut options = CallOptions::default();
-        options.timeout = Some(500);
+        let options = CallOptions {
+            timeout: Some(500),
+            ..Default::default()
+        };
         let call = Message::Call(Call {
             request: 1,
             options,
@@ -83,8 +85,10 @@ fn a_small_client_in_stack_buffers() {
             );
         }
 
-        let mut sub_options = SubscribeOptions::default();
-        sub_options.match_ = Some(Match::Prefix);
+        let sub_options = SubscribeOptions {
+            match_: Some(Match::Prefix),
+            ..Default::default()
+        };
         let sub = Message::Subscribe(Subscribe {
             request: 2,
             options: sub_options,
