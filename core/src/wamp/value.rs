@@ -294,6 +294,7 @@ impl<'a> Str<'a> {
     }
 
     /// Bytes a reader has checked to be UTF-8.
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
     pub(crate) fn utf8(raw: &'a [u8]) -> Self {
         Self {
             raw,
@@ -302,6 +303,7 @@ impl<'a> Str<'a> {
     }
 
     /// JSON string contents whose escapes the reader has checked.
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
     pub(crate) fn json_escaped(raw: &'a [u8]) -> Self {
         Self { raw, escaped: true }
     }
@@ -619,6 +621,10 @@ enum Inner {
 }
 
 /// Remaining element counts of the open containers of a length-prefixed format.
+#[cfg_attr(
+    not(any(feature = "msgpack", feature = "cbor", feature = "ubjson")),
+    allow(dead_code)
+)]
 #[derive(Clone)]
 pub(crate) struct Counted {
     pub(crate) format: Format,
@@ -633,6 +639,10 @@ pub(crate) struct Counted {
 
 /// A CBOR container of indefinite length (ended by a break byte) or a UBJSON container
 /// without a count (ended by `]`/`}`).
+#[cfg_attr(
+    not(any(feature = "msgpack", feature = "cbor", feature = "ubjson")),
+    allow(dead_code)
+)]
 pub(crate) const INDEFINITE: u32 = u32::MAX;
 
 impl<'a> Reader<'a> {
@@ -998,10 +1008,12 @@ pub struct Writer<'o, O: Out + ?Sized> {
     pub(crate) format: Format,
     /// JSON: per open container, whether an element was written (a comma is due) and, for
     /// maps, whether the next item is a key.
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
     pub(crate) json: JsonNesting,
 }
 
 /// Separator state of the JSON writer.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
 #[derive(Default)]
 pub(crate) struct JsonNesting {
     pub(crate) depth: usize,
@@ -1040,7 +1052,10 @@ impl<'o, O: Out + ?Sized> Writer<'o, O> {
             #[cfg(feature = "ubjson")]
             Format::Ubjson => super::ubjson::write(self, t),
             #[allow(unreachable_patterns)]
-            _ => Err(Error::new(ErrorKind::Unsupported, "this serializer")),
+            _ => {
+                let _ = t;
+                Err(Error::new(ErrorKind::Unsupported, "this serializer"))
+            }
         }
     }
 
