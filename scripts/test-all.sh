@@ -44,8 +44,11 @@ trap on_exit EXIT
 step "formatting: cargo fmt --all -- --check"
 cargo fmt --all -- --check
 
-step "lints: cargo clippy --workspace --all-targets -- -D warnings"
+step "lints: cargo clippy --workspace --all-targets -- -D warnings (and the core with one serializer each)"
 cargo clippy --workspace --all-targets -- -D warnings
+for features in json msgpack cbor ubjson; do
+    cargo clippy -p ferrobahn-core --no-default-features --features "$features" -- -D warnings
+done
 
 step "unit and integration tests: cargo test --workspace"
 cargo test --workspace
