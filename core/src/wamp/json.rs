@@ -135,7 +135,7 @@ impl State {
     }
 
     /// The innermost container got an element (or a map entry its value).
-    fn after_value(&mut self) {
+    pub(crate) fn after_value(&mut self) {
         if self.depth > 0 {
             self.expect(Expect::Comma);
         } else {
@@ -201,6 +201,32 @@ impl State {
         }
     }
 
+    /// Skips the next value without producing tokens, when the reader stands before a value
+    /// (`Ok(false)` when it does not, e.g. before a key or a close: the caller then falls
+    /// back to tokens). Checks exactly what the tokenizer checks.
+    pub(crate) fn skip_value(&mut self, input: &[u8], pos: &mut usize) -> Result<bool, Error> {
+        let at_value = if self.depth == 0 {
+            !self.done
+        } else {
+            match self.top {
+                Expect::Value => true,
+                Expect::First | Expect::Element => !self.level().object,
+                _ => false,
+            }
+        };
+        if !at_value {
+            return Ok(false);
+        }
+        Self::skip_ws(input, pos);
+        if self.depth > 0 && self.top == Expect::First && input.get(*pos) == Some(&b']') {
+            // The close, not a value.
+            return Ok(false);
+        }
+        skip_value(input, pos, MAX_DEPTH - self.depth)?;
+        self.after_value();
+        Ok(true)
+    }
+
     fn value<'a>(&mut self, input: &'a [u8], pos: &mut usize) -> Result<Token<'a>, Error> {
         let b = *input.get(*pos).ok_or(Error::truncated())?;
         let t = match b {
@@ -232,6 +258,130 @@ impl State {
         self.after_value();
         Ok(t)
     }
+}
+
+/// Moves past one value starting at `input[*pos]`, checking it as the tokenizer would but
+/// without its per-token state: the hot path of passing payloads on (a router validates
+/// every `Arguments`/`ArgumentsKw` it forwards). At most `max_depth` nested containers.
+fn skip_value(input: &[u8], pos: &mut usize, max_depth: usize) -> Result<(), Error> {
+    let mut i = *pos;
+    // Bit `d`: the container at depth `d` is an object.
+    let mut object: u64 = 0;
+    let mut depth = 0usize;
+    'value: loop {
+        // A value starts at `i` (after whitespace).
+        while i < input.len() && is_ws(input[i]) {
+            i += 1;
+        }
+        let b = *input.get(i).ok_or(Error::truncated())?;
+        match b {
+            b'[' | b'{' => {
+                if depth == max_depth {
+                    return Err(Error::new(ErrorKind::TooDeep, "fewer nested containers"));
+                }
+                i += 1;
+                let is_object = b == b'{';
+                if is_object {
+                    object |= 1u64 << depth;
+                } else {
+                    object &= !(1u64 << depth);
+                }
+                depth += 1;
+                while i < input.len() && is_ws(input[i]) {
+                    i += 1;
+                }
+                let c = *input.get(i).ok_or(Error::truncated())?;
+                if c == if is_object { b'}' } else { b']' } {
+                    i += 1;
+                    depth -= 1;
+                } else {
+                    if is_object {
+                        i = skip_key(input, i)?;
+                    }
+                    continue 'value;
+                }
+            }
+            b'"' => {
+                string(input, &mut i)?;
+            }
+            b'-' | b'0'..=b'9' => {
+                number(input, &mut i, true)?;
+            }
+            b't' => {
+                literal(input, &mut i, b"true", Token::Bool(true))?;
+            }
+            b'f' => {
+                literal(input, &mut i, b"false", Token::Bool(false))?;
+            }
+            b'n' => {
+                literal(input, &mut i, b"null", Token::Null)?;
+            }
+            _ => return Err(Error::syntax("a JSON value")),
+        }
+        // After a value: a comma (then the next element) or closes.
+        loop {
+            if depth == 0 {
+                *pos = i;
+                return Ok(());
+            }
+            while i < input.len() && is_ws(input[i]) {
+                i += 1;
+            }
+            let c = *input.get(i).ok_or(Error::truncated())?;
+            let is_object = object & (1u64 << (depth - 1)) != 0;
+            if c == b',' {
+                i += 1;
+                if is_object {
+                    while i < input.len() && is_ws(input[i]) {
+                        i += 1;
+                    }
+                    if *input.get(i).ok_or(Error::truncated())? != b'"' {
+                        return Err(Error::syntax("a string key"));
+                    }
+                    i = skip_key(input, i)?;
+                }
+                continue 'value;
+            }
+            if c != if is_object { b'}' } else { b']' } {
+                return Err(Error::syntax("',' or the end of a container"));
+            }
+            i += 1;
+            depth -= 1;
+        }
+    }
+}
+
+/// Moves past an object key at `input[i]` and the colon after it.
+fn skip_key(input: &[u8], mut i: usize) -> Result<usize, Error> {
+    if input[i] != b'"' {
+        return Err(Error::syntax("a string key"));
+    }
+    if let Token::Bytes(_) = string(input, &mut i)? {
+        return Err(Error::new(ErrorKind::WrongType, "a string key"));
+    }
+    while i < input.len() && is_ws(input[i]) {
+        i += 1;
+    }
+    match input.get(i) {
+        Some(b':') => Ok(i + 1),
+        Some(_) => Err(Error::syntax("':'")),
+        None => Err(Error::truncated()),
+    }
+}
+
+/// Whether any of the eight bytes in `x` is a quote, a backslash, a control character or
+/// not ASCII: the bytes a string scan must stop at. (Bit tricks from "Bit Twiddling Hacks":
+/// `has_less` and `has_zero` on each byte; false positives only stop the fast scan early.)
+#[inline]
+fn special_in(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let control = x.wrapping_sub(ONES * 0x20) & !x;
+    let q = x ^ (ONES * b'"' as u64);
+    let quote = q.wrapping_sub(ONES) & !q;
+    let e = x ^ (ONES * b'\\' as u64);
+    let backslash = e.wrapping_sub(ONES) & !e;
+    (x | control | quote | backslash) & HIGH != 0
 }
 
 fn literal<'a>(
@@ -339,6 +489,14 @@ fn string<'a>(input: &'a [u8], pos: &mut usize) -> Result<Token<'a>, Error> {
     let mut escaped = false;
     let mut ascii = true;
     loop {
+        // Plain ASCII, eight bytes at a time.
+        while let Some(chunk) = input.get(i..i + 8) {
+            let x = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            if special_in(x) {
+                break;
+            }
+            i += 8;
+        }
         let b = *input.get(i).ok_or(Error::truncated())?;
         match b {
             b'"' => break,
@@ -591,6 +749,108 @@ mod tests {
                 return Ok((out, n));
             }
         }
+    }
+
+    /// Skips one value with the tokenizer: where it ends, or whether it fails.
+    fn skip_by_tokens(input: &[u8]) -> Result<usize, Error> {
+        let mut st = State::new();
+        st.lazy = true;
+        let mut pos = 0;
+        loop {
+            st.next(input, &mut pos)?;
+            if st.depth == 0 {
+                return Ok(pos);
+            }
+        }
+    }
+
+    /// JSON-like text: mostly well formed, with bad strings, numbers and keys among the
+    /// leaves, so both paths see valid and invalid input of every kind.
+    fn json_like() -> impl proptest::strategy::Strategy<Value = std::string::String> {
+        use proptest::prelude::*;
+        const LEAVES: &[&str] = &[
+            "\"a\"",
+            "\"\\u0000AAE=\"",
+            "\"\\u0000A\"",
+            "\"x\\n\"",
+            "\"\\q\"",
+            "\"\u{e9}\"",
+            "\"\u{1}\"",
+            "\"0123456789abcdef\\\"\"",
+            "1",
+            "-0",
+            "01",
+            "2.5e3",
+            "1.",
+            "-",
+            "true",
+            "tru",
+            "null",
+            "false",
+            "x",
+            "\"\\ud800\"",
+        ];
+        let leaf = proptest::sample::select(LEAVES).prop_map(std::string::String::from);
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6)
+                    .prop_map(|v| std::format!("[{}]", v.join(","))),
+                proptest::collection::vec((proptest::sample::select(LEAVES), inner), 0..6)
+                    .prop_map(|v| {
+                        let body: std::vec::Vec<_> =
+                            v.iter().map(|(k, v)| std::format!("{k} : {v}")).collect();
+                        std::format!("{{{}}}", body.join(","))
+                    }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// The fast skip accepts and refuses what the tokenizer does, and ends where it does,
+        /// also on text cut short or with a byte changed.
+        #[test]
+        fn fast_skip_agrees_with_the_tokenizer(
+            text in json_like(),
+            cut in proptest::prelude::any::<proptest::sample::Index>(),
+            change in proptest::option::of((
+                proptest::prelude::any::<proptest::sample::Index>(),
+                proptest::sample::select(&b"[]{},:\" \\0"[..]),
+            )),
+        ) {
+            let mut input = text.into_bytes();
+            if let Some((at, b)) = change {
+                if !input.is_empty() {
+                    let i = at.index(input.len());
+                    input[i] = b;
+                }
+            }
+            if cut.index(8) == 0 {
+                input.truncate(cut.index(input.len() + 1));
+            }
+            let mut pos = 0;
+            let fast = skip_value(&input, &mut pos, MAX_DEPTH).map(|()| pos);
+            let slow = skip_by_tokens(&input);
+            proptest::prop_assert_eq!(
+                fast.is_ok(), slow.is_ok(),
+                "{:?}: {:?} vs {:?}", std::string::String::from_utf8_lossy(&input), fast, slow
+            );
+            if let (Ok(a), Ok(b)) = (fast, slow) {
+                proptest::prop_assert_eq!(a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_skip_sees_specials_in_every_lane() {
+        for lane in 0..8 {
+            for special in [b'"', b'\\', 0x00, 0x1F, 0x80, 0xFF] {
+                let mut x = [b'a'; 8];
+                x[lane] = special;
+                assert!(special_in(u64::from_le_bytes(x)), "{special:#x} at {lane}");
+            }
+        }
+        assert!(!special_in(u64::from_le_bytes(*b" !#[]~\x7f ")));
     }
 
     #[test]

@@ -736,6 +736,14 @@ impl<'a> Reader<'a> {
     pub fn skip(&mut self) -> Result<Raw<'a>, Error> {
         #[cfg(feature = "json")]
         if let Inner::Json(st) = &mut self.inner {
+            st.value_start(self.input, &mut self.pos)?;
+            let start = self.pos;
+            if st.skip_value(self.input, &mut self.pos)? {
+                return Ok(Raw {
+                    format: Format::Json,
+                    bytes: &self.input[start..self.pos],
+                });
+            }
             st.lazy = true;
             let r = self.skip_tokens();
             if let Inner::Json(st) = &mut self.inner {
@@ -749,6 +757,25 @@ impl<'a> Reader<'a> {
     /// Reads past the next value; returns its bytes and its first token (its type, and its
     /// length for containers that know it).
     pub fn skip_with_head(&mut self) -> Result<(Raw<'a>, Token<'a>), Error> {
+        #[cfg(feature = "json")]
+        if let Inner::Json(st) = &mut self.inner {
+            // Containers: the fast skip; the head is the bracket.
+            let start = st.value_start(self.input, &mut self.pos)?;
+            let head = match self.input.get(start) {
+                Some(b'[') => Some(Token::Array(None)),
+                Some(b'{') => Some(Token::Map(None)),
+                _ => None,
+            };
+            if let Some(head) = head {
+                if st.skip_value(self.input, &mut self.pos)? {
+                    let raw = Raw {
+                        format: Format::Json,
+                        bytes: &self.input[start..self.pos],
+                    };
+                    return Ok((raw, head));
+                }
+            }
+        }
         let start = self.value_start()?;
         let head = self.next()?;
         let raw = match head {
