@@ -585,9 +585,9 @@ pub(crate) fn before_value<O: Out + ?Sized>(w: &mut Writer<'_, O>) -> Result<(),
     }
     let bit = 1u64 << (n.depth - 1);
     if n.map & bit != 0 && n.value_next & bit != 0 {
-        w.out.put(b":")
+        w.out.put_byte(b':')
     } else if n.nonempty & bit != 0 {
-        w.out.put(b",")
+        w.out.put_byte(b',')
     } else {
         Ok(())
     }
@@ -613,9 +613,9 @@ pub(crate) fn write<O: Out + ?Sized>(w: &mut Writer<'_, O>, t: Token<'_>) -> Res
             return Err(Error::new(ErrorKind::WrongType, "an open container to end"));
         }
         let bit = 1u64 << (n.depth - 1);
-        let close = if n.map & bit != 0 { b"}" } else { b"]" };
+        let close = if n.map & bit != 0 { b'}' } else { b']' };
         n.depth -= 1;
-        w.out.put(close)?;
+        w.out.put_byte(close)?;
         return after_value(w);
     }
     before_value(w)?;
@@ -638,14 +638,14 @@ pub(crate) fn write<O: Out + ?Sized>(w: &mut Writer<'_, O>, t: Token<'_>) -> Res
                     "a JSON string not starting with U+0000",
                 ));
             }
-            w.out.put(b"\"")?;
+            w.out.put_byte(b'"')?;
             if s.is_escaped() {
                 // Escapes checked when read: valid JSON as it is.
                 w.out.put(s.raw())?;
             } else {
                 escape(w.out, s.raw())?;
             }
-            w.out.put(b"\"")?;
+            w.out.put_byte(b'"')?;
         }
         Token::Bytes(b) => {
             w.out.put(b"\"\\u0000")?;
@@ -654,7 +654,7 @@ pub(crate) fn write<O: Out + ?Sized>(w: &mut Writer<'_, O>, t: Token<'_>) -> Res
             } else {
                 base64_into(w.out, b.raw())?;
             }
-            w.out.put(b"\"")?;
+            w.out.put_byte(b'"')?;
         }
         Token::Array(_) | Token::Map(_) => {
             let n = &mut w.json;
@@ -666,10 +666,10 @@ pub(crate) fn write<O: Out + ?Sized>(w: &mut Writer<'_, O>, t: Token<'_>) -> Res
             n.value_next &= !bit;
             if matches!(t, Token::Map(_)) {
                 n.map |= bit;
-                w.out.put(b"{")?;
+                w.out.put_byte(b'{')?;
             } else {
                 n.map &= !bit;
-                w.out.put(b"[")?;
+                w.out.put_byte(b'[')?;
             }
             n.depth += 1;
             return Ok(());

@@ -8,6 +8,12 @@ pub trait Out {
     /// having written nothing.
     fn put(&mut self, bytes: &[u8]) -> Result<(), Error>;
 
+    /// Appends one byte (punctuation: sinks that can, do it without a copy call).
+    #[inline]
+    fn put_byte(&mut self, b: u8) -> Result<(), Error> {
+        self.put(&[b])
+    }
+
     /// Bytes written so far.
     fn written(&self) -> usize;
 }
@@ -42,11 +48,20 @@ impl<'b> SliceOut<'b> {
 }
 
 impl Out for SliceOut<'_> {
+    #[inline]
     fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let end = self.len + bytes.len();
         let dst = self.buf.get_mut(self.len..end).ok_or(Error::full())?;
         dst.copy_from_slice(bytes);
         self.len = end;
+        Ok(())
+    }
+
+    #[inline]
+    fn put_byte(&mut self, b: u8) -> Result<(), Error> {
+        let dst = self.buf.get_mut(self.len).ok_or(Error::full())?;
+        *dst = b;
+        self.len += 1;
         Ok(())
     }
 
@@ -57,8 +72,15 @@ impl Out for SliceOut<'_> {
 
 #[cfg(feature = "alloc")]
 impl Out for alloc::vec::Vec<u8> {
+    #[inline]
     fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
         self.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    #[inline]
+    fn put_byte(&mut self, b: u8) -> Result<(), Error> {
+        self.push(b);
         Ok(())
     }
 
