@@ -53,7 +53,7 @@ fn run_case(server: &ServerProcess, size: usize, inflight: usize, duration: Dura
         writer.flush().unwrap();
         writer
     });
-    let recv = |reader: &mut ferrobahn::Reader<std::net::TcpStream>| {
+    let recv = |reader: &mut ferrobahn::Reader| {
         match reader.read().unwrap() {
             Message::Text(t) => assert_eq!(t.len(), size),
             other => panic!("unexpected {other:?}"),

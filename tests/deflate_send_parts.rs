@@ -37,7 +37,7 @@ fn json(len: usize, seed: u32) -> Vec<u8> {
 }
 
 /// A connected client and the raw server side; `deflate` answers the client's offer.
-fn connect(deflate: bool) -> (WebSocket<TcpStream>, TcpStream) {
+fn connect(deflate: bool) -> (WebSocket, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let server = thread::spawn(move || {

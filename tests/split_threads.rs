@@ -13,7 +13,7 @@ const COUNT: usize = 1000;
 
 /// Reads `n` text messages on its own thread; the result comes back on the receiver.
 fn spawn_reader(
-    mut reader: ferrobahn::Reader<std::net::TcpStream>,
+    mut reader: ferrobahn::Reader,
     n: usize,
 ) -> (mpsc::Receiver<()>, mpsc::Receiver<Vec<String>>) {
     let (ready_tx, ready_rx) = mpsc::channel();

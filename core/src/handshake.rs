@@ -547,7 +547,12 @@ pub fn write_error(
         o.header(name, value)?;
     }
     o.header("Connection", b"close")?;
-    o.header("Content-Type", b"text/plain; charset=utf-8")?;
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("Content-Type"))
+    {
+        o.header("Content-Type", b"text/plain; charset=utf-8")?;
+    }
     o.put(b"Content-Length: ")?;
     o.number(body.len().min(u16::MAX as usize) as u16)?;
     o.put(b"\r\n\r\n")?;

@@ -1,6 +1,14 @@
-//! The blocking client: `connect("ws://host:port/path")` or a [`ClientBuilder`].
+//! The blocking client: `connect("ws://host:port/path")` (or `wss://`) or a
+//! [`ClientBuilder`], optionally through an HTTP `CONNECT` proxy.
+//!
+//! ```text
+//!   TCP connect (to the proxy, if any) ─▶ CONNECT host:port (proxy) ─▶ TLS (wss://)
+//!     ─▶ HTTP Upgrade ─▶ WebSocket<Transport>
+//! ```
 
 use std::net::{TcpStream, ToSocketAddrs};
+#[cfg(feature = "tls")]
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferrobahn_core::handshake::{self, ClientRequest, HandshakeError};
@@ -9,13 +17,17 @@ use ferrobahn_core::{Role, Status};
 
 use crate::entropy;
 use crate::error::{Error, Result};
+use crate::proxy::Proxy;
+#[cfg(feature = "tls")]
+use crate::tls::{self, TlsClientOptions, TlsStream};
+use crate::transport::Transport;
 use crate::websocket::{Negotiated, Settings, Stream, WebSocket};
 use ferrobahn_core::deflate::{self, DeflateOffer, DeflateParams};
 
 /// Largest HTTP response head we accept.
 const MAX_HEAD: usize = 16 * 1024;
 
-/// Connects to a `ws://` URL with default settings.
+/// Connects to a `ws://` or `wss://` URL with default settings.
 pub fn connect(url: &str) -> Result<WebSocket> {
     ClientBuilder::new(url).connect()
 }
@@ -32,14 +44,22 @@ pub struct ClientBuilder {
     nodelay: bool,
     settings: Settings,
     deflate: Vec<DeflateOffer>,
+    proxy: Option<Proxy>,
+    proxy_from_env: bool,
+    #[cfg(feature = "tls")]
+    tls: Option<Arc<tls::rustls::ClientConfig>>,
+    #[cfg(feature = "tls")]
+    tls_options: TlsClientOptions,
 }
 
-/// A parsed `ws://` URL.
+/// A parsed `ws://` or `wss://` URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WsUrl {
+    /// `wss://`.
+    pub tls: bool,
     /// Host name or address (IPv6 without brackets).
     pub host: String,
-    /// Port (80 by default).
+    /// Port (80, or 443 for `wss://`, by default).
     pub port: u16,
     /// Path and query, starting with `/`.
     pub path: String,
@@ -48,18 +68,14 @@ pub struct WsUrl {
 }
 
 impl WsUrl {
-    /// Parses `ws://host[:port][/path][?query]`.
+    /// Parses `ws[s]://host[:port][/path][?query]`.
     pub fn parse(url: &str) -> Result<Self> {
         let uri: http::Uri = url.parse().map_err(|e| Error::Url(format!("{url}: {e}")))?;
-        match uri.scheme_str() {
-            Some("ws") => {}
-            Some("wss") => {
-                return Err(Error::Url(format!(
-                    "{url}: wss:// needs the TLS transport (not built in yet)"
-                )))
-            }
-            _ => return Err(Error::Url(format!("{url}: scheme must be ws://"))),
-        }
+        let tls = match uri.scheme_str() {
+            Some("ws") => false,
+            Some("wss") => true,
+            _ => return Err(Error::Url(format!("{url}: scheme must be ws:// or wss://"))),
+        };
         let authority = uri
             .host()
             .ok_or_else(|| Error::Url(format!("{url}: no host")))?;
@@ -67,7 +83,7 @@ impl WsUrl {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
-        let port = uri.port_u16().unwrap_or(80);
+        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
         let path = uri
             .path_and_query()
             .map_or("/".to_owned(), |p| p.as_str().to_owned());
@@ -81,6 +97,7 @@ impl WsUrl {
             None => authority.to_owned(),
         };
         Ok(Self {
+            tls,
             host,
             port,
             path,
@@ -102,7 +119,57 @@ impl ClientBuilder {
             nodelay: true,
             settings: Settings::default(),
             deflate: Vec::new(),
+            proxy: None,
+            proxy_from_env: false,
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            tls_options: TlsClientOptions::default(),
         }
+    }
+
+    /// Goes through this HTTP `CONNECT` proxy (`http://[user:password@]host[:port]`; Basic
+    /// authentication when credentials are given).
+    pub fn proxy(mut self, proxy_url: &str) -> Result<Self> {
+        self.proxy = Some(Proxy::parse(proxy_url)?);
+        Ok(self)
+    }
+
+    /// Takes the proxy from `https_proxy` (for `wss://`) or `http_proxy` (for `ws://`),
+    /// upper or lower case, unless `no_proxy` names the host. An explicit
+    /// [`proxy`](Self::proxy) wins.
+    pub fn proxy_from_env(mut self, on: bool) -> Self {
+        self.proxy_from_env = on;
+        self
+    }
+
+    /// `wss://`: use this rustls configuration as it is (roots, client certificate, ALPN,
+    /// everything).
+    #[cfg(feature = "tls")]
+    pub fn tls_config(mut self, config: Arc<tls::rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// `wss://`: also trust these root CAs (PEM), beside the built-in Mozilla roots.
+    #[cfg(feature = "tls")]
+    pub fn add_root_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_options.root_pem.push(pem.into());
+        self
+    }
+
+    /// `wss://`: trust only the roots given with [`add_root_pem`](Self::add_root_pem).
+    #[cfg(feature = "tls")]
+    pub fn no_builtin_roots(mut self) -> Self {
+        self.tls_options.no_builtin_roots = true;
+        self
+    }
+
+    /// `wss://`: present this client certificate chain and key (PEM).
+    #[cfg(feature = "tls")]
+    pub fn client_cert_pem(mut self, chain: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> Self {
+        self.tls_options.client_cert_pem = Some((chain.into(), key.into()));
+        self
     }
 
     /// Subprotocols to offer, in order of preference.
@@ -177,10 +244,61 @@ impl ClientBuilder {
         Ok(agreed)
     }
 
-    /// Connects over TCP and performs the handshake.
+    /// Connects (through the proxy, with TLS for `wss://`) and performs the handshake.
     pub fn connect(self) -> Result<WebSocket> {
         let url = WsUrl::parse(&self.url)?;
-        let addrs: Vec<_> = (url.host.as_str(), url.port).to_socket_addrs()?.collect();
+        let proxy = match &self.proxy {
+            Some(p) => Some(p.clone()),
+            None if self.proxy_from_env => Proxy::from_env(&url.host, url.tls)?,
+            None => None,
+        };
+        let (host, port) = match &proxy {
+            Some(p) => (p.host.as_str(), p.port),
+            None => (url.host.as_str(), url.port),
+        };
+        let started = Instant::now();
+        let stream = self.tcp_connect(host, port)?;
+        stream.set_nodelay(self.nodelay)?;
+        if let Some(p) = &proxy {
+            log::debug!(
+                "CONNECT {}:{} through {}:{}",
+                url.host,
+                url.port,
+                p.host,
+                p.port
+            );
+            p.tunnel(&stream, &url.host, url.port, self.handshake_timeout)?;
+        }
+        let transport = if url.tls {
+            self.tls_connect(&url, stream, started)?
+        } else {
+            Transport::Tcp(stream)
+        };
+        self.handshake(transport, &url)
+    }
+
+    #[cfg(feature = "tls")]
+    fn tls_connect(&self, url: &WsUrl, stream: TcpStream, started: Instant) -> Result<Transport> {
+        let config = match &self.tls {
+            Some(c) => Arc::clone(c),
+            None => tls::client_config(&self.tls_options)?,
+        };
+        let left = self.handshake_timeout.saturating_sub(started.elapsed());
+        let left = left.max(Duration::from_millis(1));
+        let tls = TlsStream::connect(config, &url.host, stream, Some(left))?;
+        Ok(Transport::Tls(Box::new(tls)))
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn tls_connect(&self, url: &WsUrl, _: TcpStream, _: Instant) -> Result<Transport> {
+        Err(Error::Url(format!(
+            "{}:{}: wss:// needs the `tls` feature",
+            url.host, url.port
+        )))
+    }
+
+    fn tcp_connect(&self, host: &str, port: u16) -> Result<TcpStream> {
+        let addrs: Vec<_> = (host, port).to_socket_addrs()?.collect();
         let mut last = None;
         let mut stream = None;
         for addr in addrs {
@@ -196,17 +314,13 @@ impl ClientBuilder {
                 Err(e) => last = Some(e),
             }
         }
-        let stream = match stream {
-            Some(s) => s,
-            None => {
-                return Err(last.map_or_else(
-                    || Error::Url(format!("{}: no address", self.url)),
-                    Error::Io,
-                ))
-            }
-        };
-        stream.set_nodelay(self.nodelay)?;
-        self.handshake(stream, &url)
+        match stream {
+            Some(s) => Ok(s),
+            None => Err(last.map_or_else(
+                || Error::Url(format!("{}: no address", self.url)),
+                Error::Io,
+            )),
+        }
     }
 
     /// Performs the handshake over a stream the caller connected (any [`Stream`]).
@@ -329,5 +443,11 @@ mod tests {
         let u = WsUrl::parse("ws://[::1]:80/x").unwrap();
         assert_eq!(u.host, "::1");
         assert!(WsUrl::parse("http://x/").is_err());
+        let u = WsUrl::parse("wss://example.com/ws").unwrap();
+        assert_eq!(
+            (u.tls, u.port, u.host_header.as_str()),
+            (true, 443, "example.com")
+        );
+        assert!(!WsUrl::parse("ws://example.com").unwrap().tls);
     }
 }

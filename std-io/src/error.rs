@@ -28,6 +28,23 @@ pub enum Error {
     InvalidState(&'static str),
     /// The server refused the connection: too many connections (503 was sent).
     Capacity,
+    /// TLS failed: a certificate that does not verify (unknown issuer, wrong host name,
+    /// expired), no common protocol version or cipher suite, a bad record.
+    #[cfg(feature = "tls")]
+    Tls(rustls::Error),
+    /// A TLS certificate, key or name could not be used (bad PEM, no certificate).
+    TlsConfig(String),
+    /// The HTTP proxy refused the tunnel: its status (407 authentication, 502/503/504 the
+    /// target unreachable; 0 when it did not answer with HTTP) and reason.
+    Proxy {
+        /// The proxy's HTTP status.
+        status: u16,
+        /// Its reason phrase or what was wrong.
+        reason: String,
+    },
+    /// The peer stopped answering our pings: no pong within `auto_ping_timeout` (the
+    /// connection was dropped).
+    PingTimeout,
 }
 
 impl fmt::Display for Error {
@@ -41,6 +58,13 @@ impl fmt::Display for Error {
             Self::AlreadyClosed => f.write_str("connection already closed"),
             Self::InvalidState(s) => write!(f, "invalid state: {s}"),
             Self::Capacity => f.write_str("too many connections"),
+            #[cfg(feature = "tls")]
+            Self::Tls(e) => write!(f, "TLS error: {e}"),
+            Self::TlsConfig(e) => write!(f, "TLS configuration: {e}"),
+            Self::Proxy { status, reason } => {
+                write!(f, "proxy refused the tunnel: {status} {reason}")
+            }
+            Self::PingTimeout => f.write_str("no pong within the auto-ping timeout"),
         }
     }
 }
@@ -51,6 +75,8 @@ impl std::error::Error for Error {
             Self::Io(e) => Some(e),
             Self::Protocol(e) => Some(e),
             Self::Handshake(e) => Some(e),
+            #[cfg(feature = "tls")]
+            Self::Tls(e) => Some(e),
             _ => None,
         }
     }

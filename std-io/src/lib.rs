@@ -25,8 +25,14 @@
 pub mod client;
 pub mod entropy;
 pub mod error;
+pub mod keepalive;
 pub mod message;
+pub mod proxy;
 pub mod server;
+pub mod stats;
+#[cfg(feature = "tls")]
+pub mod tls;
+pub mod transport;
 pub mod websocket;
 
 pub use client::{connect, ClientBuilder};
@@ -35,8 +41,14 @@ pub use ferrobahn_core as core_crate;
 pub use ferrobahn_core::deflate::{ClientOffer, DeflateAccept, DeflateOffer, DeflateParams};
 /// The `http` crate, whose request and response types the handshake hook uses.
 pub use http;
+pub use keepalive::{AutoPing, PingEvent};
 pub use message::{Close, Message, Text};
+pub use proxy::Proxy;
 pub use server::{accept, accept_with, Server, ServerConfig};
+pub use stats::TrafficStats;
+#[cfg(feature = "tls")]
+pub use tls::{TlsClientOptions, TlsStream};
+pub use transport::Transport;
 pub use websocket::{
     Incoming, MessageWriter, Negotiated, Reader, Settings, Stream, WebSocket, Writer,
 };

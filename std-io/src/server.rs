@@ -1,5 +1,6 @@
-//! The blocking server: a listener, one thread per connection, the opening handshake with
-//! origin checks, subprotocol choice and a hook that sees `http` request and response types.
+//! The blocking server: a listener, one thread per connection, TLS when configured, the
+//! opening handshake with origin checks, subprotocol choice and a hook that sees `http`
+//! request and response types; a plain HTTP GET gets a small status page.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -12,6 +13,7 @@ use ferrobahn_core::httparse;
 use ferrobahn_core::{Role, Status};
 
 use crate::error::{Error, Result};
+use crate::transport::Transport;
 use crate::websocket::{Negotiated, Settings, Stream, WebSocket};
 use ferrobahn_core::deflate::{self, ClientOffer, DeflateAccept, DeflateParams};
 
@@ -60,6 +62,17 @@ pub struct ServerConfig {
     pub deflate_select: Option<Arc<DeflateSelect>>,
     /// Stack size of connection threads.
     pub thread_stack_size: usize,
+    /// `wss://`: the TLS configuration (see [`crate::tls::server_config_from_files`]).
+    #[cfg(feature = "tls")]
+    pub tls: Option<std::sync::Arc<crate::tls::rustls::ServerConfig>>,
+    /// Answer a plain HTTP `GET` (no `Upgrade: websocket`) with a small status page (200)
+    /// instead of 426 Upgrade Required (Autobahn's `webStatus`).
+    pub status_page: bool,
+    /// How many reverse proxies in front of us append to `X-Forwarded-For`: the client's
+    /// address is the entry that many places from the right
+    /// ([`WebSocket::peer_addr`](crate::WebSocket::peer_addr)). 0 ignores the header
+    /// (anyone can send it).
+    pub trusted_proxies: usize,
 }
 
 impl Default for ServerConfig {
@@ -78,6 +91,10 @@ impl Default for ServerConfig {
             deflate: None,
             deflate_select: None,
             thread_stack_size: 512 * 1024,
+            #[cfg(feature = "tls")]
+            tls: None,
+            status_page: true,
+            trusted_proxies: 0,
         }
     }
 }
@@ -182,12 +199,73 @@ pub fn accept(stream: TcpStream) -> Result<WebSocket> {
     accept_with(stream, &ServerConfig::default())
 }
 
-/// Performs the server handshake on an accepted TCP stream.
+/// Performs the TLS handshake (when `config.tls` is set) and the WebSocket handshake on an
+/// accepted TCP stream, both within `handshake_timeout`.
 pub fn accept_with(stream: TcpStream, config: &ServerConfig) -> Result<WebSocket> {
     stream.set_nodelay(config.nodelay)?;
-    accept_stream(stream, config)
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &config.tls {
+        let started = Instant::now();
+        let tls = crate::tls::TlsStream::accept(
+            std::sync::Arc::clone(tls),
+            stream,
+            Some(config.handshake_timeout),
+        )?;
+        let config = ServerConfig {
+            handshake_timeout: config
+                .handshake_timeout
+                .saturating_sub(started.elapsed())
+                .max(Duration::from_millis(1)),
+            ..config.clone()
+        };
+        return accept_stream(Transport::Tls(Box::new(tls)), &config);
+    }
+    accept_stream(Transport::Tcp(stream), config)
 }
 
+/// The status page a plain HTTP GET gets.
+fn status_page(config: &ServerConfig) -> String {
+    let name = config.server_name.as_deref().unwrap_or("ferrobahn");
+    format!(
+        "<!DOCTYPE html>\n<html><head><title>{name}</title></head><body>\n\
+         <h1>{name}</h1>\n<p>This is a WebSocket server. Connect with a WebSocket client \
+         (Upgrade: websocket).</p>\n</body></html>\n",
+        name = name.replace('<', "&lt;").replace('&', "&amp;")
+    )
+}
+
+/// The client's address: the TCP peer, or with `trusted` proxies in front, the
+/// `X-Forwarded-For` entry `trusted` places from the right (the leftmost when the list is
+/// shorter).
+fn client_addr(
+    peer: Option<std::net::SocketAddr>,
+    headers: &[httparse::Header<'_>],
+    trusted: usize,
+) -> Option<std::net::SocketAddr> {
+    if trusted == 0 {
+        return peer;
+    }
+    let entries: Vec<&str> = handshake::header_all(headers, "X-Forwarded-For")
+        .filter_map(|v| std::str::from_utf8(v).ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    if entries.is_empty() {
+        return peer;
+    }
+    let entry = entries[entries.len().saturating_sub(trusted)];
+    let ip = entry
+        .parse::<std::net::SocketAddr>()
+        .map(|a| a.ip())
+        .or_else(|_| entry.trim_start_matches('[').trim_end_matches(']').parse());
+    match ip {
+        Ok(ip) => Some(std::net::SocketAddr::new(ip, 0)),
+        Err(_) => peer,
+    }
+}
+
+/// Writes an HTTP response (any status) and flushes.
 fn refuse<S: Write>(stream: &mut S, status: u16, headers: &[(&str, &[u8])], body: &str) {
     let mut out = vec![
         0u8;
@@ -239,6 +317,26 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
         };
         let (req, used) = match parsed {
             Ok(c) => c,
+            Err(HandshakeError::NoUpgrade) => {
+                // A plain HTTP GET.
+                if config.status_page {
+                    let page = status_page(config);
+                    refuse(
+                        &mut stream,
+                        200,
+                        &[("Content-Type", b"text/html; charset=utf-8")],
+                        &page,
+                    );
+                } else {
+                    refuse(
+                        &mut stream,
+                        426,
+                        &[("Upgrade", b"websocket")],
+                        "WebSocket only\n",
+                    );
+                }
+                return Err(Error::Handshake(HandshakeError::NoUpgrade));
+            }
             Err(e) => {
                 refuse(
                     &mut stream,
@@ -335,19 +433,28 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
         )?;
         stream.write_all(&out[..n])?;
         let leftover = head[used..].to_vec();
+        let peer = client_addr(stream.peer_addr(), req.headers, config.trusted_proxies);
+        log::debug!(
+            "{}: WebSocket open (protocol {:?}, deflate {:?})",
+            peer.map_or_else(|| "?".to_owned(), |p| p.to_string()),
+            protocol,
+            deflate
+        );
         let deflate_level = config.deflate.map_or(1, |p| p.level);
         let negotiated = Negotiated {
             protocol,
             deflate,
             deflate_level,
         };
-        return WebSocket::from_stream(
+        let mut ws = WebSocket::from_stream(
             stream,
             Role::Server,
-            config.settings,
+            config.settings.clone(),
             &leftover,
             negotiated,
-        );
+        )?;
+        ws.set_peer_addr(peer);
+        return Ok(ws);
     }
 }
 

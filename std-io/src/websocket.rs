@@ -17,7 +17,7 @@
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 use std::time::{Duration, Instant};
 
 use ferrobahn_core::connection::CONTROL_FRAME_MAX;
@@ -30,7 +30,9 @@ use ferrobahn_core::{
 
 use crate::entropy::KeyPool;
 use crate::error::{Error, Result};
+use crate::keepalive::{AutoPing, PingEvent, PingState};
 use crate::message::{Close, Message, Text};
+use crate::stats::{Counters, TrafficStats};
 
 /// A byte stream a WebSocket runs over: it can be cloned into a read and a write half.
 pub trait Stream: Read + Write + Send + Sized + 'static {
@@ -40,6 +42,14 @@ pub trait Stream: Read + Write + Send + Sized + 'static {
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
     /// Shuts down the write direction (or both).
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;
+    /// RFC 9266 `tls-exporter` channel binding, when the stream is TLS.
+    fn channel_binding(&self) -> Option<[u8; 32]> {
+        None
+    }
+    /// The peer's address, when the stream has one.
+    fn peer_addr(&self) -> Option<std::net::SocketAddr> {
+        None
+    }
 }
 
 impl Stream for TcpStream {
@@ -51,6 +61,9 @@ impl Stream for TcpStream {
     }
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         TcpStream::shutdown(self, how)
+    }
+    fn peer_addr(&self) -> Option<std::net::SocketAddr> {
+        TcpStream::peer_addr(self).ok()
     }
 }
 
@@ -68,7 +81,7 @@ impl Stream for std::os::unix::net::UnixStream {
 }
 
 /// Settings of the blocking layer beyond the protocol [`Config`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Settings {
     /// The protocol settings (limits, masking, auto-fragmentation).
     pub config: Config,
@@ -84,6 +97,8 @@ pub struct Settings {
     pub write_buffer: usize,
     /// With permessage-deflate: messages shorter than this go uncompressed.
     pub compress_threshold: usize,
+    /// Send pings on a timer and drop a peer that stops answering (off by default).
+    pub auto_ping: Option<AutoPing>,
 }
 
 impl Default for Settings {
@@ -96,6 +111,7 @@ impl Default for Settings {
             max_read_buffer: 256 * 1024,
             write_buffer: 64 * 1024,
             compress_threshold: 0,
+            auto_ping: None,
         }
     }
 }
@@ -115,6 +131,7 @@ struct State {
     /// When we sent a close first: how long the reader waits for the answer.
     close_deadline: Option<Instant>,
     close_timeout: Duration,
+    stats: Arc<Counters>,
 }
 
 impl State {
@@ -138,6 +155,11 @@ impl State {
             .poll_transmit(&mut self.control[at..])?
             .unwrap_or(0);
         self.control.truncate(at + n);
+        if n > 0 {
+            let header = 2 + if self.conn.masks_outgoing() { 4 } else { 0 };
+            Counters::add(&self.stats.out_frames, 1);
+            Counters::add(&self.stats.out_ws, n.saturating_sub(header));
+        }
         Ok(true)
     }
 }
@@ -155,11 +177,13 @@ struct Io<S> {
     compress_threshold: usize,
     /// A message sent in compressed frames is open (its first frame had RSV1).
     compressing: bool,
+    stats: Arc<Counters>,
 }
 
 impl<S: Stream> Io<S> {
     fn flush(&mut self) -> io::Result<()> {
         if !self.wbuf.is_empty() {
+            Counters::add(&self.stats.out_wire, self.wbuf.len());
             let r = self.stream.write_all(&self.wbuf);
             self.wbuf.clear();
             r?;
@@ -189,6 +213,11 @@ struct Shared<S> {
     /// The reader wants buffered frames written before it blocks; whoever holds `io` when
     /// this is set writes them when it lets go (see [`Shared::after_io`]).
     flush_wanted: AtomicBool,
+    stats: Arc<Counters>,
+    /// Auto-ping state, when it is on.
+    ping: Option<PingState>,
+    /// A handle to shut the stream down with while a writer may hold `io` (ping timeout).
+    killer: Mutex<S>,
 }
 
 /// Locks a mutex, recovering from poison: a panic elsewhere leaves buffers at worst
@@ -236,6 +265,18 @@ impl<S: Stream> Shared<S> {
         io.flush()
     }
 
+    /// Counts a control frame received.
+    fn count_control_in(&self, payload: usize) {
+        Counters::add(&self.stats.in_frames, 1);
+        Counters::add(&self.stats.in_ws, payload);
+    }
+
+    /// Counts a part of a message sent through the frame API.
+    fn count_app_part(&self, len: usize, fin: bool) {
+        Counters::add(&self.stats.out_app, len);
+        Counters::add(&self.stats.out_messages, usize::from(fin));
+    }
+
     /// Asks for buffered frames to go out without waiting on a writer blocked in a write.
     fn request_flush(&self) {
         self.flush_wanted.store(true, Ordering::SeqCst);
@@ -251,6 +292,8 @@ impl<S: Stream> Shared<S> {
         payload: &[u8],
         compress: bool,
     ) -> Result<()> {
+        Counters::add(&self.stats.out_app, payload.len());
+        Counters::add(&self.stats.out_messages, 1);
         if compress && payload.len() >= io.compress_threshold {
             if let Some(codec) = io.deflate.as_mut() {
                 let mut packed = std::mem::take(&mut io.scratch);
@@ -274,6 +317,8 @@ impl<S: Stream> Shared<S> {
         payload: &[u8],
     ) -> Result<()> {
         let mut st = self.state();
+        Counters::add(&self.stats.out_ws, payload.len());
+        Counters::add(&self.stats.out_frames, 1);
         let at = io.wbuf.len();
         io.wbuf.resize(at + 14 + payload.len(), 0);
         match st
@@ -302,6 +347,14 @@ impl<S: Stream> Shared<S> {
         payload: &[u8],
     ) -> Result<()> {
         let mut st = self.state();
+        Counters::add(&self.stats.out_ws, payload.len());
+        let frag = st.conn.config().auto_fragment_size;
+        let frames = if frag == 0 || payload.is_empty() {
+            1
+        } else {
+            payload.len().div_ceil(frag)
+        };
+        Counters::add(&self.stats.out_frames, frames);
         let direct = payload.len() >= DIRECT_WRITE
             && !st.conn.masks_outgoing()
             && st.conn.config().auto_fragment_size == 0;
@@ -316,6 +369,7 @@ impl<S: Stream> Shared<S> {
             }
             drop(st);
             io.wbuf.extend_from_slice(&hdr[..n]);
+            Counters::add(&self.stats.out_wire, io.wbuf.len() + payload.len());
             let r = write_all_vectored(&mut io.stream, &io.wbuf, payload);
             io.wbuf.clear();
             return Ok(r?);
@@ -411,7 +465,7 @@ fn read_socket<S: Stream>(
 }
 
 /// The receiving half: reads and decodes, answers pings and closes through the shared writer.
-pub struct Reader<S: Stream> {
+pub struct Reader<S: Stream = crate::transport::Transport> {
     stream: S,
     shared: Arc<Shared<S>>,
     settings: Settings,
@@ -436,7 +490,7 @@ pub struct Reader<S: Stream> {
 }
 
 /// The sending half: cheap to clone, usable from any thread.
-pub struct Writer<S: Stream> {
+pub struct Writer<S: Stream = crate::transport::Transport> {
     shared: Arc<Shared<S>>,
 }
 
@@ -449,11 +503,13 @@ impl<S: Stream> Clone for Writer<S> {
 }
 
 /// A WebSocket connection after its opening handshake.
-pub struct WebSocket<S: Stream = TcpStream> {
+pub struct WebSocket<S: Stream = crate::transport::Transport> {
     reader: Reader<S>,
     writer: Writer<S>,
     protocol: Option<String>,
     deflate: Option<DeflateParams>,
+    peer: Option<std::net::SocketAddr>,
+    channel_binding: Option<[u8; 32]>,
 }
 
 /// What the opening handshake agreed on.
@@ -478,6 +534,8 @@ impl<S: Stream> WebSocket<S> {
         negotiated: Negotiated,
     ) -> Result<Self> {
         let write_half = stream.try_clone()?;
+        let peer = stream.peer_addr();
+        let channel_binding = stream.channel_binding();
         stream.set_read_timeout(settings.read_timeout)?;
         let mut config = settings.config;
         let is_client = role == Role::Client;
@@ -487,12 +545,16 @@ impl<S: Stream> WebSocket<S> {
             config.message_rsv |= RSV1;
             config.transform_on_rsv = true;
         }
+        let stats = Arc::new(Counters::default());
+        Counters::add(&stats.in_wire, leftover.len());
+        let killer = stream.try_clone()?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 conn: Connection::new(role, config, KeyPool::new()),
                 control: Vec::new(),
                 close_deadline: None,
                 close_timeout: settings.close_timeout,
+                stats: Arc::clone(&stats),
             }),
             io: Mutex::new(Io {
                 stream: write_half,
@@ -502,9 +564,20 @@ impl<S: Stream> WebSocket<S> {
                 scratch: Vec::new(),
                 compress_threshold: settings.compress_threshold,
                 compressing: false,
+                stats: Arc::clone(&stats),
             }),
             flush_wanted: AtomicBool::new(false),
+            stats,
+            ping: settings.auto_ping.clone().map(PingState::new),
+            killer: Mutex::new(killer),
         });
+        if shared.ping.is_some() {
+            let weak = Arc::downgrade(&shared);
+            std::thread::Builder::new()
+                .name("ferrobahn-ping".into())
+                .stack_size(64 * 1024)
+                .spawn(move || keepalive(weak))?;
+        }
         let mut rbuf = Vec::new();
         rbuf.extend_from_slice(leftover);
         let rend = rbuf.len();
@@ -512,7 +585,10 @@ impl<S: Stream> WebSocket<S> {
             reader: Reader {
                 stream,
                 shared: Arc::clone(&shared),
-                settings: Settings { config, ..settings },
+                settings: Settings {
+                    config,
+                    ..settings.clone()
+                },
                 role,
                 rbuf,
                 rpos: 0,
@@ -530,7 +606,25 @@ impl<S: Stream> WebSocket<S> {
             writer: Writer { shared },
             protocol: negotiated.protocol,
             deflate: negotiated.deflate,
+            peer,
+            channel_binding,
         })
+    }
+
+    /// The peer's address: the TCP peer, or on a server behind trusted reverse proxies the
+    /// client named in `X-Forwarded-For` (port 0 then; see `ServerConfig::trusted_proxies`).
+    pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
+        self.peer
+    }
+
+    pub(crate) fn set_peer_addr(&mut self, peer: Option<std::net::SocketAddr>) {
+        self.peer = peer;
+    }
+
+    /// RFC 9266 `tls-exporter` channel binding of a `wss://` connection (32 bytes, the same
+    /// at both ends); `None` without TLS.
+    pub fn channel_binding(&self) -> Option<[u8; 32]> {
+        self.channel_binding
     }
 
     /// The permessage-deflate parameters agreed in the handshake, if any.
@@ -582,6 +676,11 @@ impl<S: Stream> WebSocket<S> {
     /// close arrives.
     pub fn close(&mut self, close: Option<Close>) -> Result<()> {
         self.writer.close(close)
+    }
+
+    /// The connection's traffic counters so far.
+    pub fn stats(&self) -> TrafficStats {
+        self.writer.stats()
     }
 
     /// The reading half.
@@ -649,6 +748,7 @@ impl<S: Stream> Writer<S> {
     /// compressed).
     pub fn write_frame(&self, kind: MessageKind, fin: bool, payload: &[u8]) -> Result<()> {
         let sh = &*self.shared;
+        sh.count_app_part(payload.len(), fin);
         sh.with_io(|io| {
             if io.compressing {
                 return Err(Error::InvalidState("a compressed message is being sent"));
@@ -670,6 +770,7 @@ impl<S: Stream> Writer<S> {
         payload: &[u8],
     ) -> Result<()> {
         let sh = &*self.shared;
+        sh.count_app_part(payload.len(), fin);
         sh.with_io(|io| {
             if io.deflate.is_none() {
                 return sh.encode_frame(io, kind, fin, 0, payload);
@@ -710,6 +811,8 @@ impl<S: Stream> Writer<S> {
     /// Streaming API: starts a frame of `len` bytes, sent by [`write_frame_data`](Self::write_frame_data).
     pub fn start_frame(&self, kind: MessageKind, fin: bool, len: u64) -> Result<()> {
         let sh = &*self.shared;
+        Counters::add(&sh.stats.out_frames, 1);
+        Counters::add(&sh.stats.out_messages, usize::from(fin));
         sh.with_io(|io| {
             let mut hdr = [0u8; 14];
             let n = sh.state().conn.start_frame(kind, fin, 0, len, &mut hdr)?;
@@ -721,6 +824,8 @@ impl<S: Stream> Writer<S> {
     /// Streaming API: the next chunk of the current frame's payload.
     pub fn write_frame_data(&self, chunk: &[u8]) -> Result<()> {
         let sh = &*self.shared;
+        Counters::add(&sh.stats.out_ws, chunk.len());
+        Counters::add(&sh.stats.out_app, chunk.len());
         sh.with_io(|io| {
             let at = io.wbuf.len();
             io.wbuf.extend_from_slice(chunk);
@@ -740,8 +845,15 @@ impl<S: Stream> Writer<S> {
         self.shared.state().conn.close_state()
     }
 
+    /// The connection's traffic counters so far.
+    pub fn stats(&self) -> TrafficStats {
+        self.shared.stats.snapshot()
+    }
+
     fn control(&self, opcode: OpCode, payload: &[u8]) -> Result<()> {
         let sh = &*self.shared;
+        Counters::add(&sh.stats.out_frames, 1);
+        Counters::add(&sh.stats.out_ws, payload.len());
         sh.with_io(|io| {
             let at = io.wbuf.len();
             io.wbuf.resize(at + CONTROL_FRAME_MAX, 0);
@@ -869,6 +981,8 @@ impl<S: Stream> Reader<S> {
                         r?;
                     }
                     let data = std::mem::take(&mut self.msg);
+                    Counters::add(&self.shared.stats.in_messages, 1);
+                    Counters::add(&self.shared.stats.in_app, data.len());
                     return Ok(match self.msg_kind {
                         // Validated as it arrived (by the core, or after inflation here).
                         MessageKind::Text => Message::Text(Text::from_validated(data)),
@@ -965,7 +1079,16 @@ impl<S: Stream> Reader<S> {
             self.pending_end = false;
             return Ok(Incoming::FrameEnd { message_end: true });
         }
-        Ok(match self.next_raw()? {
+        let raw = self.next_raw()?;
+        let stats = &self.shared.stats;
+        match &raw {
+            Raw::Data(a, b) if !self.compressed => Counters::add(&stats.in_app, b - a),
+            Raw::End {
+                message_end: true, ..
+            } => Counters::add(&stats.in_messages, 1),
+            _ => {}
+        }
+        Ok(match raw {
             Raw::Start {
                 kind,
                 message_start,
@@ -990,6 +1113,7 @@ impl<S: Stream> Reader<S> {
                 let r = self.inflate_into(a, b, &mut out);
                 self.inflated = out;
                 r?;
+                Counters::add(&self.shared.stats.in_app, self.inflated.len());
                 Incoming::Data(&self.inflated)
             }
             Raw::Data(a, b) => Incoming::Data(&self.rbuf[a..b]),
@@ -999,6 +1123,7 @@ impl<S: Stream> Reader<S> {
                 let r = self.finish_inflate(&mut out);
                 self.inflated = out;
                 r?;
+                Counters::add(&self.shared.stats.in_app, self.inflated.len());
                 if self.inflated.is_empty() {
                     Incoming::FrameEnd { message_end: true }
                 } else {
@@ -1029,6 +1154,7 @@ impl<S: Stream> Reader<S> {
             let deadline = self.shared.state().close_deadline;
             let r = read_socket(&mut self.stream, &mut self.msg[at..end], deadline);
             let n = self.read_outcome(r, deadline)?;
+            Counters::add(&self.shared.stats.in_ws, n);
             let mut st = self.shared.state();
             let mut pos = at;
             while pos < at + n {
@@ -1073,27 +1199,37 @@ impl<S: Stream> Reader<S> {
                                 fin,
                                 len,
                                 message_rsv,
-                            }) => Some(Raw::Start {
-                                kind,
-                                message_start,
-                                fin,
-                                len,
-                                compressed: message_rsv & RSV1 != 0,
-                            }),
+                            }) => {
+                                Counters::add(&self.shared.stats.in_frames, 1);
+                                Some(Raw::Start {
+                                    kind,
+                                    message_start,
+                                    fin,
+                                    len,
+                                    compressed: message_rsv & RSV1 != 0,
+                                })
+                            }
                             Some(Event::Data(d)) => {
+                                Counters::add(&self.shared.stats.in_ws, d.len());
                                 // Data always sits at the front of what was passed in.
                                 Some(Raw::Data(start, start + d.len()))
                             }
                             Some(Event::FrameEnd { message_end }) => Some(Raw::End { message_end }),
                             Some(Event::Ping(p)) => {
+                                self.shared.count_control_in(p.len());
                                 self.ctrl[..p.len()].copy_from_slice(p);
                                 Some(Raw::Ping(p.len()))
                             }
                             Some(Event::Pong(p)) => {
+                                self.shared.count_control_in(p.len());
+                                if let Some(ping) = &self.shared.ping {
+                                    ping.pong(p);
+                                }
                                 self.ctrl[..p.len()].copy_from_slice(p);
                                 Some(Raw::Pong(p.len()))
                             }
                             Some(Event::Close(c)) => Some(Raw::Close(c.map(|f| {
+                                self.shared.count_control_in(2 + f.reason.len());
                                 let r = f.reason.as_bytes();
                                 self.ctrl[..r.len()].copy_from_slice(r);
                                 (f.code.0, r.len())
@@ -1147,6 +1283,18 @@ impl<S: Stream> Reader<S> {
     /// Turns a socket read's result into bytes read, ending the connection on EOF and when
     /// the peer let `close_timeout` pass without answering our close.
     fn read_outcome(&mut self, r: io::Result<usize>, deadline: Option<Instant>) -> Result<usize> {
+        if let Some(ping) = &self.shared.ping {
+            if ping.timed_out.load(Ordering::SeqCst) {
+                self.finished = true;
+                return Err(Error::PingTimeout);
+            }
+            if matches!(r, Ok(n) if n > 0) {
+                ping.saw_traffic();
+            }
+        }
+        if let Ok(n) = r {
+            Counters::add(&self.shared.stats.in_wire, n);
+        }
         match r {
             Ok(0) => {
                 self.finished = true;
@@ -1210,5 +1358,58 @@ impl<S: Stream> Reader<S> {
     /// Whether the connection is over.
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+}
+
+/// The auto-ping thread of one connection (see [`crate::keepalive`]).
+fn keepalive<S: Stream>(shared: Weak<Shared<S>>) {
+    loop {
+        let Some(sh) = shared.upgrade() else { return };
+        let Some(ping) = sh.ping.as_ref() else { return };
+        if sh.state().conn.close_state() != CloseState::Open {
+            return;
+        }
+        let now = Instant::now();
+        let wake = if let Some(deadline) = ping.deadline() {
+            if now >= deadline {
+                ping.timed_out.store(true, Ordering::SeqCst);
+                log::info!(
+                    "{}: no pong within {:?}: dropping the connection",
+                    lock(&sh.killer)
+                        .peer_addr()
+                        .map_or_else(|| "?".to_owned(), |a| a.to_string()),
+                    ping.config.timeout
+                );
+                ping.config.emit(PingEvent::Timeout);
+                // Wakes the reader's blocked read; it reports Error::PingTimeout.
+                let _ = lock(&sh.killer).shutdown(Shutdown::Both);
+                return;
+            }
+            deadline
+        } else if ping.is_outstanding() {
+            // No timeout: wait for the pong as long as it takes.
+            now + ping.config.interval
+        } else {
+            let due = ping.next_ping();
+            if now >= due {
+                let payload = ping.new_ping();
+                let writer = Writer {
+                    shared: Arc::clone(&sh),
+                };
+                if writer.control(OpCode::Ping, &payload).is_err() || writer.flush().is_err() {
+                    return;
+                }
+                log::trace!("auto-ping sent");
+                ping.config.emit(PingEvent::Sent);
+                continue;
+            }
+            due
+        };
+        drop(sh);
+        // Wake at least twice a second to notice a connection dropped by its owner.
+        let nap = wake
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(500));
+        std::thread::sleep(nap.max(Duration::from_millis(1)));
     }
 }
