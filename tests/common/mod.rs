@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use ferrobahn::{Error, Message, Server, ServerConfig, WebSocket};
 
+pub mod pki;
+
 /// The bound for anything that must happen "eventually": generous, since a test asserts
 /// correctness, not speed.
 pub const GENEROUS: Duration = Duration::from_secs(10);
