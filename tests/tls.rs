@@ -73,7 +73,10 @@ fn reader_and_writer_threads_share_one_tls_session() {
         writer
     });
     for i in 0..N {
-        assert_eq!(reader.read().unwrap(), Message::text(format!("message {i}")));
+        assert_eq!(
+            reader.read().unwrap(),
+            Message::text(format!("message {i}"))
+        );
     }
     let writer = sender.join().unwrap();
     writer.close(None).unwrap();
@@ -122,10 +125,12 @@ fn unknown_issuer_is_refused() {
         "{e:?}"
     );
     // A plain ws:// client talking to the TLS port gets no WebSocket either.
-    assert!(ClientBuilder::new(format!("ws://localhost:{}/", addr.port()))
-        .handshake_timeout(std::time::Duration::from_secs(2))
-        .connect()
-        .is_err());
+    assert!(
+        ClientBuilder::new(format!("ws://localhost:{}/", addr.port()))
+            .handshake_timeout(std::time::Duration::from_secs(2))
+            .connect()
+            .is_err()
+    );
 }
 
 #[test]
@@ -136,11 +141,14 @@ fn client_certificates_are_presented_and_required() {
         roots.add(c.unwrap()).unwrap();
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier =
-        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(p.server_key_pem.as_bytes()).unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let key =
+        rustls::pki_types::PrivateKeyDer::from_pem_slice(p.server_key_pem.as_bytes()).unwrap();
     let chain: Vec<_> =
         rustls::pki_types::CertificateDer::pem_slice_iter(p.server_cert_pem.as_bytes())
             .map(Result::unwrap)

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PingEvent {
-    /// A ping went out.
+    /// A ping is going out (reported just before it is written).
     Sent,
     /// Our ping was answered after this round-trip time.
     Pong {

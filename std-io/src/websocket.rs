@@ -1396,11 +1396,12 @@ fn keepalive<S: Stream>(shared: Weak<Shared<S>>) {
                 let writer = Writer {
                     shared: Arc::clone(&sh),
                 };
+                // Reported first, so that it always comes before its pong.
+                ping.config.emit(PingEvent::Sent);
                 if writer.control(OpCode::Ping, &payload).is_err() || writer.flush().is_err() {
                     return;
                 }
                 log::trace!("auto-ping sent");
-                ping.config.emit(PingEvent::Sent);
                 continue;
             }
             due
