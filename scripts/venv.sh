@@ -4,6 +4,8 @@
 #
 #   kosoku            the Autobahn TestSuite case files (fuzzingclient / fuzzingserver)
 #   autobahn[twisted] Autobahn|Python, the reference peer
+#   proxy.py          an HTTP CONNECT proxy (client proxy tests)
+#   trustme           test certificates for the TLS interop with Autobahn|Python
 #   bjdata            Autobahn's `wamp.2.ubjson` codec (installed as pure Python: its C part
 #                     is built against numpy 1 and fails to import under numpy 2)
 #
@@ -38,6 +40,8 @@ PINS=(
     "zope.interface==8.7"
     "bjdata==0.6.6"
     "numpy==2.4.6"
+    "proxy.py==2.4.10"
+    "trustme==1.2.1"
 )
 
 die() { echo "venv.sh: $*" >&2; exit 1; }
@@ -70,7 +74,7 @@ stamp_text="$(printf '%s\n' "python $py_id" "${PINS[@]}")"
 venv_ok() {
     [[ -x "$venv/bin/python" && -x "$venv/bin/kosoku" && -f "$venv/.ferrobahn-stamp" ]] || return 1
     [[ "$(cat "$venv/.ferrobahn-stamp")" == "$stamp_text" ]] || return 1
-    "$venv/bin/python" -c 'import kosoku, autobahn.twisted.websocket, twisted, bjdata' >/dev/null 2>&1
+    "$venv/bin/python" -c 'import kosoku, autobahn.twisted.websocket, twisted, bjdata, proxy, trustme' >/dev/null 2>&1
 }
 
 # Serialise concurrent callers (two shells running the tests at once).
