@@ -1,19 +1,31 @@
 //! Echoes every text and binary message back, until killed.
 //!
-//! `cargo run --release --example echo_server -- 127.0.0.1:9001` (port 0 picks a free port;
-//! the bound address is printed as `listening on ADDR`). Messages up to 64 MiB;
-//! permessage-deflate accepted.
+//! `cargo run --release --example echo_server -- [--tls CERT.pem KEY.pem] 127.0.0.1:9001`
+//! (port 0 picks a free port; the bound address is printed as `listening on ADDR`).
+//! Messages up to 64 MiB; permessage-deflate accepted. With `--tls`: `wss://`, the
+//! certificate chain and key read from PEM files.
 
-use ferrobahn::{DeflateAccept, Error, Message, Server, ServerConfig};
+use ferrobahn::{tls, DeflateAccept, Error, Message, Server, ServerConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = std::env::args()
-        .nth(1)
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut tls = None;
+    if args.first().map(String::as_str) == Some("--tls") {
+        if args.len() < 3 {
+            return Err("--tls needs CERT.pem KEY.pem".into());
+        }
+        tls = Some(tls::server_config_from_files(&args[1], &args[2])?);
+        args.drain(..3);
+    }
+    let addr = args
+        .first()
+        .cloned()
         .unwrap_or_else(|| "127.0.0.1:9001".into());
     let config = ServerConfig {
         server_name: Some("ferrobahn".into()),
         // Accept permessage-deflate offers (RFC 7692) on the client's terms.
         deflate: Some(DeflateAccept::default()),
+        tls,
         ..Default::default()
     };
     let server = Server::bind(&addr, config)?;

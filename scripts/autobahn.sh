@@ -23,9 +23,12 @@
 #                        taken from the repo root.)
 #   AUTOBAHN_TIMEOUT     seconds one role's run may take (default 1200).
 #   AUTOBAHN_VENV        venv holding kosoku (default: whatever scripts/venv.sh prints).
+#   AUTOBAHN_REPORTS     where reports and logs go, relative to the repo (default
+#                        reports/autobahn).
 #
 # Reports: reports/autobahn/{server,client}/index.json (+ per-case .json/.html);
-# logs of every process: reports/autobahn/logs/. Exit status: 0 when every selected case
+# logs of every process: reports/autobahn/logs/ ($AUTOBAHN_REPORTS in place of
+# reports/autobahn when set). Exit status: 0 when every selected case
 # matches its expectation in every role run, 1 otherwise.
 set -euo pipefail
 
@@ -71,7 +74,7 @@ kosoku="$venv/bin/kosoku"
 python="$venv/bin/python"
 [[ -x "$kosoku" ]] || die "no kosoku in $venv (run scripts/venv.sh)"
 
-reports="$repo/reports/autobahn"
+reports="$repo/${AUTOBAHN_REPORTS:-reports/autobahn}"
 logs="$reports/logs"
 mkdir -p "$logs"
 

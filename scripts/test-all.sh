@@ -5,13 +5,15 @@
 #   3. cargo test                 6. Autobahn TestSuite, server and client roles
 #                                 7. permessage-deflate interop with Autobahn|Python
 #                                 8. WAMP message compatibility with Autobahn|Python
+#                                 9. wss:// with Autobahn|Python + TestSuite 1-10 over TLS
+#                                10. HTTP CONNECT proxy (proxy.py)
 # Needs: the Rust toolchain (via rustup, for the thumbv7em target), gcc, Python 3.11.
 # Usage: scripts/test-all.sh        (CI runs it through .ci/run)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 EMBEDDED_TARGET=thumbv7em-none-eabihf
-TOTAL_STEPS=8
+TOTAL_STEPS=10
 step_no=0
 step_name=""
 step_start=$SECONDS
@@ -79,6 +81,10 @@ step "permessage-deflate interop with Autobahn|Python: scripts/interop.sh"
 AUTOBAHN_VENV="$venv" scripts/interop.sh
 step "WAMP messages with Autobahn|Python, every type x serializer: scripts/wamp-compat.sh"
 scripts/wamp-compat.sh
+step "wss:// interop with Autobahn|Python and the TestSuite over TLS: scripts/tls-interop.sh"
+AUTOBAHN_VENV="$venv" scripts/tls-interop.sh
+step "HTTP CONNECT proxy with proxy.py: scripts/proxy.sh"
+AUTOBAHN_VENV="$venv" scripts/proxy.sh
 
 step_done
 printf '\n==> all %d steps passed (%d s)\n' "$TOTAL_STEPS" $((SECONDS - all_start))

@@ -182,3 +182,34 @@ fn client_certificates_are_presented_and_required() {
         .and_then(|mut ws| ws.read());
     assert!(outcome.is_err(), "{outcome:?}");
 }
+
+#[test]
+fn a_message_in_thousands_of_small_frames() {
+    // Autobahn 9.3.1 over TLS: 4 MiB of text in 64-byte frames, echoed whole.
+    let p = pki(&["localhost"]);
+    let (addr, _server) = start_server(tls_server(&p), echo);
+    let ws = ClientBuilder::new(format!("wss://localhost:{}", addr.port()))
+        .add_root_pem(p.ca_pem.as_bytes())
+        .connect()
+        .unwrap();
+    let (mut reader, writer) = ws.split();
+    let text: Vec<u8> = (0..4 << 20).map(|i| b'a' + (i % 26) as u8).collect();
+    let sending = {
+        let text = text.clone();
+        std::thread::spawn(move || {
+            let chunks: Vec<&[u8]> = text.chunks(64).collect();
+            for (i, c) in chunks.iter().enumerate() {
+                writer
+                    .write_frame(ferrobahn::core::MessageKind::Text, i + 1 == chunks.len(), c)
+                    .unwrap();
+            }
+            writer.flush().unwrap();
+            writer
+        })
+    };
+    match reader.read().unwrap() {
+        Message::Text(t) => assert!(t.as_bytes() == &text[..]),
+        other => panic!("{other:?}"),
+    }
+    sending.join().unwrap().close(None).unwrap();
+}

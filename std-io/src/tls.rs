@@ -178,7 +178,10 @@ impl Shared {
 pub struct TlsStream {
     tcp: TcpStream,
     shared: Arc<Shared>,
+    /// Ciphertext read from the socket; `raw[raw_pos..raw_end]` not yet given to rustls.
     raw: Vec<u8>,
+    raw_pos: usize,
+    raw_end: usize,
 }
 
 impl std::fmt::Debug for TlsStream {
@@ -245,6 +248,8 @@ impl TlsStream {
                 owed: AtomicBool::new(false),
             }),
             raw: Vec::new(),
+            raw_pos: 0,
+            raw_end: 0,
         })
     }
 
@@ -296,28 +301,35 @@ impl Read for TlsStream {
                     Err(e) => return Err(e),
                 }
             }
-            // No plaintext: read ciphertext without holding the session.
-            if self.raw.is_empty() {
-                self.raw = vec![0; RAW_READ];
+            let mut eof = false;
+            if self.raw_pos == self.raw_end {
+                // No plaintext and no ciphertext left: read more without holding the session.
+                if self.raw.is_empty() {
+                    self.raw = vec![0; RAW_READ];
+                }
+                let n = self.tcp.read(&mut self.raw)?;
+                (self.raw_pos, self.raw_end) = (0, n);
+                eof = n == 0;
             }
-            let n = self.tcp.read(&mut self.raw)?;
             let processed = {
                 let mut s = lock(&self.shared.session);
-                let mut input = &self.raw[..n];
-                let mut r = Ok(());
-                loop {
+                let mut input = &self.raw[self.raw_pos..self.raw_end];
+                // Feed records until some plaintext is ready: rustls holds at most 16 KiB
+                // of it, so the rest of the ciphertext waits for the next call.
+                let r = loop {
                     if let Err(e) = s.read_tls(&mut input) {
-                        r = Err(e);
-                        break;
+                        break Err(e);
                     }
-                    if let Err(e) = s.process_new_packets() {
-                        r = Err(io::Error::new(io::ErrorKind::InvalidData, e));
-                        break;
+                    match s.process_new_packets() {
+                        Err(e) => break Err(io::Error::new(io::ErrorKind::InvalidData, e)),
+                        Ok(st) if st.plaintext_bytes_to_read() > 0 || st.peer_has_closed() => {
+                            break Ok(())
+                        }
+                        Ok(_) if input.is_empty() || eof => break Ok(()),
+                        Ok(_) => {}
                     }
-                    if input.is_empty() {
-                        break;
-                    }
-                }
+                };
+                self.raw_pos = self.raw_end - input.len();
                 r
             };
             // Alerts, key-update answers, session tickets: out when `out` is free.
@@ -350,6 +362,8 @@ impl Stream for TlsStream {
             tcp: self.tcp.try_clone()?,
             shared: Arc::clone(&self.shared),
             raw: Vec::new(),
+            raw_pos: 0,
+            raw_end: 0,
         })
     }
 
