@@ -230,7 +230,7 @@ fn status_page(config: &ServerConfig) -> String {
         "<!DOCTYPE html>\n<html><head><title>{name}</title></head><body>\n\
          <h1>{name}</h1>\n<p>This is a WebSocket server. Connect with a WebSocket client \
          (Upgrade: websocket).</p>\n</body></html>\n",
-        name = name.replace('<', "&lt;").replace('&', "&amp;")
+        name = name.replace('&', "&amp;").replace('<', "&lt;")
     )
 }
 
