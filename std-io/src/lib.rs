@@ -27,6 +27,7 @@ pub mod entropy;
 pub mod error;
 pub mod keepalive;
 pub mod message;
+pub mod prepared;
 pub mod proxy;
 pub mod server;
 pub mod stats;
@@ -43,6 +44,7 @@ pub use ferrobahn_core::deflate::{ClientOffer, DeflateAccept, DeflateOffer, Defl
 pub use http;
 pub use keepalive::{AutoPing, PingEvent};
 pub use message::{Close, Message, Text};
+pub use prepared::PreparedMessage;
 pub use proxy::Proxy;
 pub use server::{accept, accept_with, Server, ServerConfig};
 pub use stats::TrafficStats;

@@ -32,6 +32,7 @@ use crate::entropy::KeyPool;
 use crate::error::{Error, Result};
 use crate::keepalive::{AutoPing, PingEvent, PingState};
 use crate::message::{Close, Message, Text};
+use crate::prepared::PreparedMessage;
 use crate::stats::{Counters, TrafficStats};
 
 /// A byte stream a WebSocket runs over: it can be cloned into a read and a write half.
@@ -178,6 +179,7 @@ struct Io<S> {
     /// A message sent in compressed frames is open (its first frame had RSV1).
     compressing: bool,
     stats: Arc<Counters>,
+    is_client: bool,
 }
 
 impl<S: Stream> Io<S> {
@@ -565,6 +567,7 @@ impl<S: Stream> WebSocket<S> {
                 compress_threshold: settings.compress_threshold,
                 compressing: false,
                 stats: Arc::clone(&stats),
+                is_client,
             }),
             flush_wanted: AtomicBool::new(false),
             stats,
@@ -716,6 +719,36 @@ impl<S: Stream> Writer<S> {
     pub fn write_binary(&self, data: &[u8]) -> Result<()> {
         let sh = &*self.shared;
         sh.with_io(|io| sh.encode(io, MessageKind::Binary, data, true))
+    }
+
+    /// Queues a prepared message (see [`crate::prepared`]): the payload is shared, and with
+    /// permessage-deflate and no context takeover in our direction it is compressed once for
+    /// every connection with the same window and level.
+    pub fn write_prepared(&self, msg: &PreparedMessage) -> Result<()> {
+        let sh = &*self.shared;
+        sh.with_io(|io| {
+            let payload: &[u8] = &msg.payload;
+            let codec = match io.deflate.as_ref() {
+                Some(c) if payload.len() >= io.compress_threshold => c,
+                _ => {
+                    sh.count_app_part(payload.len(), true);
+                    return sh.encode_frames(io, msg.kind, 0, payload);
+                }
+            };
+            if !codec.send_context_resets() {
+                // This connection's compressor carries its own history: compress here.
+                return sh.encode(io, msg.kind, payload, true);
+            }
+            let packed = msg.compressed_for(codec, io.is_client);
+            sh.count_app_part(payload.len(), true);
+            sh.encode_frames(io, msg.kind, RSV1, &packed)
+        })
+    }
+
+    /// [`write_prepared`](Self::write_prepared) then [`flush`](Self::flush).
+    pub fn send_prepared(&self, msg: &PreparedMessage) -> Result<()> {
+        self.write_prepared(msg)?;
+        self.flush()
     }
 
     /// Queues a data message that is never compressed, even with permessage-deflate on

@@ -433,6 +433,23 @@ impl DeflateCodec {
         &self.params
     }
 
+    /// The window we compress with (bits).
+    pub fn send_window_bits(&self) -> u8 {
+        self.tx_bits
+    }
+
+    /// Whether we start every message we send with an empty window (no context takeover in
+    /// our direction): then a message compresses the same for every connection with the
+    /// same window and level, and can be compressed once for all of them.
+    pub fn send_context_resets(&self) -> bool {
+        self.reset_tx
+    }
+
+    /// Our compression level.
+    pub fn level(&self) -> u8 {
+        self.level
+    }
+
     /// Heap bytes the codec holds now (compressor and decompressor state).
     pub fn memory(&self) -> usize {
         let tx = match &self.compressor {
