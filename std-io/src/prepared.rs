@@ -21,6 +21,9 @@ use ferrobahn_core::MessageKind;
 
 use crate::message::Message;
 
+/// Which compressed form: (we are the client, window bits, level).
+type Variant = (bool, u8, u8);
+
 /// A data message prepared for sending to many connections
 /// ([`Writer::write_prepared`](crate::Writer::write_prepared)).
 pub struct PreparedMessage {
@@ -28,7 +31,7 @@ pub struct PreparedMessage {
     pub(crate) payload: Arc<[u8]>,
     /// Compressed payloads for receivers without context takeover, by (client role, window
     /// bits, level).
-    compressed: Mutex<Vec<((bool, u8, u8), Arc<[u8]>)>>,
+    compressed: Mutex<Vec<(Variant, Arc<[u8]>)>>,
 }
 
 impl PreparedMessage {
