@@ -1,20 +1,27 @@
 //! Blocking `std::net` WebSocket client and server on the sans-IO `ferrobahn-core`.
 //!
 //! ```text
-//!  your code ── Message ──▶ Writer ── Connection::encode_* ──▶ wbuf ──▶ TcpStream
-//!  your code ◀── Message ── Reader ◀── Connection::read ◀── rbuf ◀── TcpStream
+//!  your code ── Message ──▶ Writer ── Connection::encode_* ──▶ wbuf ──▶ Transport
+//!  your code ◀── Message ── Reader ◀── Connection::read ◀── rbuf ◀── Transport
 //!                              │  (pong / close reply owed) ──▶ wbuf
-//!  server: Server::serve → thread per connection → accept_with (handshake) → handler(WebSocket)
-//!  client: connect(url) / ClientBuilder → TCP → handshake → WebSocket
+//!  Transport = TcpStream | TlsStream (rustls; one session shared by both halves)
+//!  server: Server::serve → thread per connection → accept_with: TLS (if configured),
+//!          handshake (status page for plain GETs, origin, hook) → handler(WebSocket)
+//!  client: connect(url) / ClientBuilder → TCP → CONNECT proxy (if any) → TLS (wss://)
+//!          → handshake → WebSocket
+//!  keepalive thread (auto-ping, optional) ── ping ──▶ Writer;  Reader ── pong ──▶ RTT event
+//!  PreparedMessage ── Writer::write_prepared ──▶ many connections (compressed once)
 //! ```
 //!
-//! The path of a frame: the reader thread reads socket bytes into its growable read buffer;
+//! The path of a frame: the reader thread reads socket bytes (decrypted by the
+//! [`tls::TlsStream`] under `wss://`) into its growable read buffer;
 //! [`ferrobahn_core::Connection::read`] unmasks them in place, checks them (RFC 6455 rules,
 //! limits, UTF-8 as it arrives) and yields frame events; the message API appends data to a
 //! message buffer and returns a [`Message`] when the frame with FIN ends. Pongs and close
 //! replies the core owes go into the shared write buffer, flushed before the reader blocks
-//! again. The core owns every protocol decision; this crate owns sockets, threads, buffers,
-//! timeouts and randomness (masking keys from the OS).
+//! again. The core owns every protocol decision; this crate owns sockets, TLS, threads,
+//! buffers, timeouts and randomness (masking keys and ping payloads from the OS). Every
+//! connection counts its traffic ([`stats`]).
 //!
 //! A WAMP CALL will travel the same path as a text or binary message (WAMP over WebSocket,
 //! a later layer), decoded by the core's WAMP codecs.
