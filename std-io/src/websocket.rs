@@ -100,6 +100,9 @@ pub struct Settings {
     pub compress_threshold: usize,
     /// Send pings on a timer and drop a peer that stops answering (off by default).
     pub auto_ping: Option<AutoPing>,
+    /// Log every frame received and every message sent at `trace` level (target
+    /// `ferrobahn::frames`); off by default, it is verbose.
+    pub log_frames: bool,
 }
 
 impl Default for Settings {
@@ -113,6 +116,7 @@ impl Default for Settings {
             write_buffer: 64 * 1024,
             compress_threshold: 0,
             auto_ping: None,
+            log_frames: false,
         }
     }
 }
@@ -180,6 +184,7 @@ struct Io<S> {
     compressing: bool,
     stats: Arc<Counters>,
     is_client: bool,
+    log_frames: bool,
 }
 
 impl<S: Stream> Io<S> {
@@ -296,6 +301,9 @@ impl<S: Stream> Shared<S> {
     ) -> Result<()> {
         Counters::add(&self.stats.out_app, payload.len());
         Counters::add(&self.stats.out_messages, 1);
+        if io.log_frames {
+            log::trace!(target: "ferrobahn::frames", "out: {kind:?} message, {} bytes", payload.len());
+        }
         if compress && payload.len() >= io.compress_threshold {
             if let Some(codec) = io.deflate.as_mut() {
                 let mut packed = std::mem::take(&mut io.scratch);
@@ -568,6 +576,7 @@ impl<S: Stream> WebSocket<S> {
                 compressing: false,
                 stats: Arc::clone(&stats),
                 is_client,
+                log_frames: settings.log_frames,
             }),
             flush_wanted: AtomicBool::new(false),
             stats,
@@ -1275,6 +1284,9 @@ impl<S: Stream> Reader<S> {
                 if owed {
                     self.shared.request_flush();
                 }
+                if self.settings.log_frames {
+                    self.log_frame(raw.as_ref());
+                }
                 if let Some(Raw::Close(c)) = raw {
                     self.finish_close();
                     return Ok(Raw::Close(c));
@@ -1350,9 +1362,38 @@ impl<S: Stream> Reader<S> {
         }
     }
 
+    fn log_frame(&self, raw: Option<&Raw>) {
+        let f = "ferrobahn::frames";
+        match raw {
+            Some(Raw::Start {
+                kind,
+                fin,
+                len,
+                compressed,
+                ..
+            }) => {
+                log::trace!(target: f, "in: {kind:?} frame, {len} bytes, fin {fin}, compressed {compressed}")
+            }
+            Some(Raw::Ping(n)) => log::trace!(target: f, "in: ping, {n} bytes"),
+            Some(Raw::Pong(n)) => log::trace!(target: f, "in: pong, {n} bytes"),
+            Some(Raw::Close(c)) => {
+                log::trace!(target: f, "in: close {:?}", c.map(|(code, _)| code))
+            }
+            _ => {}
+        }
+    }
+
     /// After a protocol error: the close frame goes out, the transport is closed, the error
     /// is returned.
     fn fail(&mut self, e: Error) -> Error {
+        match &e {
+            Error::Protocol(p) => log::debug!(
+                "{}: protocol error ({p}): closing with {}",
+                self.peer_name(),
+                p.close_code().0
+            ),
+            other => log::debug!("{}: failing the connection: {other}", self.peer_name()),
+        }
         let _ = self.shared.state().take_control();
         self.finish_close();
         e
@@ -1363,6 +1404,7 @@ impl<S: Stream> Reader<S> {
     /// at most `close_timeout`.
     fn finish_close(&mut self) {
         self.finished = true;
+        log::debug!("{}: connection closed", self.peer_name());
         {
             // Blocking here is fine: the connection is ending and the peer is reading.
             let mut io = lock(&self.shared.io);
@@ -1386,6 +1428,12 @@ impl<S: Stream> Reader<S> {
         self.rbuf = Vec::new();
         self.rpos = 0;
         self.rend = 0;
+    }
+
+    fn peer_name(&self) -> String {
+        self.stream
+            .peer_addr()
+            .map_or_else(|| "?".to_owned(), |a| a.to_string())
     }
 
     /// Whether the connection is over.
