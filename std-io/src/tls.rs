@@ -21,11 +21,13 @@
 //! crypto provider is *ring*. ALPN offers `http/1.1` (RFC 8441 WebSocket over HTTP/2 is not
 //! spoken).
 //!
-//! Embedded clients: this layer needs `std`. `rustls`'s unbuffered API would allow TLS
-//! over an `embedded-io` stream without std, but it still needs a crypto provider and a
-//! clock for certificate validity on the device, and neither of rustls's providers
-//! (aws-lc-rs, ring) builds for `thumbv7em-none-eabihf` without std, so `ferrobahn-core`
-//! leaves TLS to the platform (a TLS offload chip, or a provider the firmware brings).
+//! Embedded clients (why `ferrobahn-core` has no TLS over `embedded-io`): rustls can run
+//! without std (its unbuffered API, with `alloc`), but it needs a crypto provider and a clock
+//! on the device. Checked here for `thumbv7em-none-eabihf`: *ring* 0.17 (rustls's no-std
+//! capable provider) does not build, because its `getrandom` 0.2 dependency refuses the
+//! target unless the firmware registers its own entropy source (getrandom's `custom`
+//! feature); aws-lc-rs needs std. So TLS stays in this std layer; firmware that needs `wss://`
+//! brings a provider (or a TLS offload chip) and hands the core a decrypted byte stream.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
