@@ -240,7 +240,7 @@ fn server_drops_a_client_that_never_answers_its_close() {
 }
 
 #[test]
-fn peer_that_answers_the_close_but_keeps_tcp_open_is_dropped_after_close_timeout() {
+fn peer_that_answers_the_close_but_keeps_tcp_open_is_dropped_after_drop_timeout() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, peer_rx) = mpsc::channel();
@@ -251,13 +251,21 @@ fn peer_that_answers_the_close_but_keeps_tcp_open_is_dropped_after_close_timeout
         s.write_all(&frame(true, CLOSE, &f.payload, None)).unwrap();
         let _ = tx.send((f.close_code(), sees_eof(&mut s)));
     });
+    // The close handshake completes; only the TCP close is missing: drop_timeout applies,
+    // not the (long) close_timeout.
     let mut ws = ClientBuilder::new(ws_url(addr))
-        .settings(short_close_timeout())
+        .settings(Settings {
+            close_timeout: Duration::from_secs(60),
+            drop_timeout: Duration::from_millis(300),
+            ..Settings::default()
+        })
         .connect()
         .unwrap();
     ws.close(Some(Close::new(3000, "x"))).unwrap();
+    let started = std::time::Instant::now();
     let (first, second) =
         within(GENEROUS, move || (ws.read(), ws.read())).expect("the client's read did not return");
+    assert!(started.elapsed() >= Duration::from_millis(300));
     match first {
         Ok(Message::Close(Some(c))) => assert_eq!(c.code, CloseCode(3000)),
         other => panic!("client: expected the close reply, got {}", describe(&other)),

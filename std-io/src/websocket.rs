@@ -88,8 +88,12 @@ pub struct Settings {
     pub config: Config,
     /// Read timeout while open (`None`: block forever).
     pub read_timeout: Option<Duration>,
-    /// How long to wait for the peer's close frame and TCP close (`closeHandshakeTimeout`).
+    /// After our close frame: how long to wait for the peer's (`closeHandshakeTimeout`).
     pub close_timeout: Duration,
+    /// After the close handshake: how long to wait for the peer to close TCP before we drop
+    /// the connection (Autobahn's `serverConnectionDropTimeout`; a client waits for the
+    /// server to close first, RFC 6455 §7.1.1, a server half-closes and waits for the FIN).
+    pub drop_timeout: Duration,
     /// First size of the read buffer; it doubles while reads fill it, up to `max_read_buffer`.
     pub read_buffer: usize,
     /// Largest read buffer.
@@ -111,6 +115,7 @@ impl Default for Settings {
             config: Config::DEFAULT,
             read_timeout: None,
             close_timeout: Duration::from_secs(5),
+            drop_timeout: Duration::from_secs(1),
             read_buffer: 4096,
             max_read_buffer: 256 * 1024,
             write_buffer: 64 * 1024,
@@ -1401,7 +1406,7 @@ impl<S: Stream> Reader<S> {
 
     /// Ends the transport after the close handshake: a server half-closes at once and waits
     /// for the client's FIN; a client waits for the server to close (RFC 6455 §7.1.1), each
-    /// at most `close_timeout`.
+    /// at most `drop_timeout`.
     fn finish_close(&mut self) {
         self.finished = true;
         log::debug!("{}: connection closed", self.peer_name());
@@ -1415,9 +1420,9 @@ impl<S: Stream> Reader<S> {
         }
         let _ = self
             .stream
-            .set_read_timeout(Some(self.settings.close_timeout));
+            .set_read_timeout(Some(self.settings.drop_timeout));
         let mut sink = [0u8; 512];
-        let deadline = std::time::Instant::now() + self.settings.close_timeout;
+        let deadline = std::time::Instant::now() + self.settings.drop_timeout;
         while std::time::Instant::now() < deadline {
             match self.stream.read(&mut sink) {
                 Ok(0) | Err(_) => break,
