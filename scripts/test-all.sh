@@ -55,7 +55,7 @@ done
 step "unit and integration tests: cargo test --workspace"
 cargo test --workspace
 
-step "no_std: ferrobahn-core for $EMBEDDED_TARGET (no features, alloc, alloc+deflate, WAMP json+cbor without alloc, everything)"
+step "no_std: ferrobahn-core for $EMBEDDED_TARGET (no features, alloc, alloc+deflate, WAMP json+cbor+auth without alloc, everything)"
 if ! command -v rustup >/dev/null 2>&1; then
     echo "rustup not found: it is needed to install the $EMBEDDED_TARGET standard library" >&2
     exit 1
@@ -67,8 +67,8 @@ fi
 cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features
 cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features alloc
 cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features alloc,deflate
-cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features json,cbor
-cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features alloc,deflate,wamp-all
+cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features json,cbor,auth-cra,auth-cryptosign
+cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features alloc,deflate,wamp-all,wamp-auth
 
 step "examples: cargo build --release --examples"
 cargo build --release --examples

@@ -19,6 +19,7 @@
 //! are when the callee uses the same serializer, transcoded token by token when not. No heap
 //! is needed on this path.
 
+pub mod auth;
 pub mod batched;
 pub mod dict;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod id;
 pub mod message;
 pub mod out;
 pub mod rawsocket;
+pub mod session;
 pub mod uri;
 pub mod value;
 
