@@ -7,13 +7,14 @@
 #                                 8. WAMP message compatibility with Autobahn|Python
 #                                 9. wss:// with Autobahn|Python + TestSuite 1-10 over TLS
 #                                10. HTTP CONNECT proxy (proxy.py)
+#                                11. WAMP client against Crossbar.io
 # Needs: the Rust toolchain (via rustup, for the thumbv7em target), gcc, Python 3.11.
 # Usage: scripts/test-all.sh        (CI runs it through .ci/run)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 EMBEDDED_TARGET=thumbv7em-none-eabihf
-TOTAL_STEPS=10
+TOTAL_STEPS=11
 step_no=0
 step_name=""
 step_start=$SECONDS
@@ -85,6 +86,8 @@ step "wss:// interop with Autobahn|Python and the TestSuite over TLS: scripts/tl
 AUTOBAHN_VENV="$venv" scripts/tls-interop.sh
 step "HTTP CONNECT proxy with proxy.py: scripts/proxy.sh"
 AUTOBAHN_VENV="$venv" scripts/proxy.sh
+step "WAMP client against Crossbar.io (every serializer, WebSocket and RawSocket, auth): scripts/crossbar.sh"
+scripts/crossbar.sh
 
 step_done
 printf '\n==> all %d steps passed (%d s)\n' "$TOTAL_STEPS" $((SECONDS - all_start))

@@ -41,6 +41,8 @@ pub mod stats;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod transport;
+#[cfg(feature = "wamp")]
+pub mod wamp;
 pub mod websocket;
 
 pub use client::{connect, ClientBuilder};

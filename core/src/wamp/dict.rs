@@ -203,7 +203,10 @@ macro_rules! dict {
                 for e in dict.entries()? {
                     let (k, v) = e?;
                     $(if k.eq_str($key) {
-                        s.$field = Some(<$ty as Field<'a>>::read(v)?);
+                        // null: as if absent (some routers send optional keys as null).
+                        if !matches!(v.reader().next(), Ok(Token::Null)) {
+                            s.$field = Some(<$ty as Field<'a>>::read(v)?);
+                        }
                         continue;
                     })*
                     let _ = v;
@@ -231,7 +234,10 @@ macro_rules! dict {
                         _ => return Err(Error::new(ErrorKind::WrongType, "a string key")),
                     };
                     $(if k.eq_str($key) {
-                        s.$field = Some(<$ty as Field<'a>>::read_from(r)?);
+                        // null: as if absent (some routers send optional keys as null).
+                        if !r.null_next()? {
+                            s.$field = Some(<$ty as Field<'a>>::read_from(r)?);
+                        }
                         continue;
                     })*
                     r.skip()?;

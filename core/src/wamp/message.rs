@@ -849,6 +849,35 @@ mod tests {
     }
 
     #[test]
+    fn null_options_read_as_absent_in_every_format() {
+        // Crossbar's cryptosign CHALLENGE: `"channel_binding": null`.
+        let json = br#"[4,"cryptosign",{"challenge":"00ff","channel_binding":null,"keylen":null}]"#;
+        for f in Format::ALL.into_iter().filter(|f| f.enabled()) {
+            let mut buf = [0u8; 128];
+            let n = {
+                let mut out = SliceOut::new(&mut buf);
+                Writer::new(f, &mut out)
+                    .raw(Raw {
+                        format: Format::Json,
+                        bytes: json,
+                    })
+                    .unwrap();
+                out.as_slice().len()
+            };
+            let m = Message::decode(f, &buf[..n]).unwrap();
+            let Message::Challenge(c) = m else {
+                panic!("{m:?}")
+            };
+            assert!(c.extra.challenge.unwrap().eq_str("00ff"), "{f}");
+            assert_eq!(c.extra.channel_binding, None, "{f}");
+            assert_eq!(c.extra.keylen, None, "{f}");
+            // A wrong type that is not null is still an error.
+            let bad = br#"[4,"cryptosign",{"channel_binding":7}]"#;
+            assert!(Message::decode(Format::Json, bad).is_err());
+        }
+    }
+
+    #[test]
     fn call_round_trips_in_every_format_and_keeps_unknown_options() {
         let json = br#"[48,7,{"timeout":1000,"x_custom":[1,{"a":null}],"receive_progress":true},"com.example.add",[1,2],{"k":"v"}]"#;
         let m = Message::decode(Format::Json, json).unwrap();

@@ -894,6 +894,35 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// If the next value is null, consumes it and says so (optional fields sent as null).
+    pub fn null_next(&mut self) -> Result<bool, Error> {
+        let is_null = match &mut self.inner {
+            #[cfg(feature = "json")]
+            Inner::Json(st) => {
+                let start = st.value_start(self.input, &mut self.pos)?;
+                self.input.get(start) == Some(&b'n')
+            }
+            #[cfg(any(feature = "msgpack", feature = "cbor", feature = "ubjson"))]
+            Inner::Counted(c) => {
+                let b = self.input.get(self.pos).copied();
+                match c.format {
+                    Format::MsgPack => b == Some(0xC0),
+                    Format::Cbor => matches!(b, Some(0xF6 | 0xF7)),
+                    Format::Ubjson => b == Some(b'Z'),
+                    Format::Json => false,
+                }
+            }
+            Inner::Disabled => false,
+        };
+        if is_null {
+            // Consumes it, checking it is what it looked like.
+            if self.next()? != Token::Null {
+                return Err(Error::syntax("null"));
+            }
+        }
+        Ok(is_null)
+    }
+
     /// The next token, which must be a boolean.
     pub fn bool(&mut self) -> Result<bool, Error> {
         match self.next()? {

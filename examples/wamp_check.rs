@@ -1,0 +1,448 @@
+//! Checks the WAMP client against a real router (scripts/crossbar.sh starts Crossbar.io with
+//! a config it writes and runs this).
+//!
+//! `wamp_check WS_URL RS_URL`: for every serializer over WebSocket and over RawSocket, two
+//! sessions of ours on realm `realm1` exercise RPC (results, errors with URI and args,
+//! progressive results, cancel, client-side timeout, caller disclosure, pattern and shared
+//! registrations) and PubSub (events, exclude_me, acknowledge, black/white listing,
+//! publisher disclosure, pattern subscriptions, binary payloads); then authentication:
+//! ticket, WAMP-CRA (plain and salted), cryptosign, and their failures. Prints one line per
+//! check; exits 1 on the first failure.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use ferrobahn::args;
+use ferrobahn::wamp::{
+    bytes_value, value_bytes, Args, CallOptions, CancelMode, Client, ClientOptions, Credential,
+    CryptosignKey, Format, Invoke, Match, PublishOptions, RegisterOptions, SubscribeOptions,
+    WampError,
+};
+
+const T: Duration = Duration::from_secs(10);
+
+fn check(name: &str, ok: bool, detail: impl std::fmt::Debug) {
+    if ok {
+        println!("ok   {name}");
+    } else {
+        println!("FAIL {name}: {detail:?}");
+        std::process::exit(1);
+    }
+}
+
+fn join(url: &str, format: Format) -> Client {
+    match Client::connect(url, ClientOptions::new("realm1").serializer(format)) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("FAIL join {url} {format:?}: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn rpc_and_pubsub(url: &str, format: Format) {
+    let tag = format!("{} {format:?}", url.split("://").next().unwrap_or(""));
+    let callee = join(url, format);
+    let caller = join(url, format);
+    check(
+        &format!("{tag}: joined"),
+        callee.session_id() != caller.session_id(),
+        (),
+    );
+
+    // A plain procedure, with caller disclosure.
+    let reg = callee
+        .register(
+            "com.example.add2",
+            RegisterOptions {
+                disclose_caller: true,
+                ..Default::default()
+            },
+            |a, info| {
+                let (x, y): (i64, i64) = a.decode()?;
+                Ok(args![x + y, info.caller])
+            },
+        )
+        .unwrap();
+    let r = caller
+        .call_with(
+            "com.example.add2",
+            args![20, 22],
+            &CallOptions {
+                disclose_me: true,
+                ..Default::default()
+            },
+        )
+        .and_then(|p| p.wait());
+    check(
+        &format!("{tag}: call → result, caller disclosed"),
+        matches!(&r, Ok(a) if a.get::<i64>(0).ok() == Some(42)
+            && a.get::<u64>(1).ok() == Some(caller.session_id())),
+        &r,
+    );
+
+    // Errors with URI and payload.
+    callee
+        .register("com.example.fail", Default::default(), |_, _| {
+            Err(WampError::app(
+                "com.example.error.bad",
+                args!["why"].kwarg("code", 7),
+            ))
+        })
+        .unwrap();
+    let r = caller.call("com.example.fail", Args::new());
+    check(
+        &format!("{tag}: application error with args"),
+        matches!(&r, Err(WampError::Application { error, args })
+            if error == "com.example.error.bad" && args.get::<String>(0).ok().as_deref() == Some("why")
+            && args.kw::<i64>("code").ok() == Some(7)),
+        &r,
+    );
+    let r = caller.call("com.example.nothing_here", Args::new());
+    check(
+        &format!("{tag}: no such procedure"),
+        matches!(&r, Err(WampError::Application { error, .. }) if error == "wamp.error.no_such_procedure"),
+        &r,
+    );
+
+    // Binary payloads both ways.
+    callee
+        .register("com.example.reverse", Default::default(), |a, _| {
+            let mut b = value_bytes(&a.args[0])
+                .ok_or_else(|| WampError::app("com.error.type", Args::new()))?;
+            b.reverse();
+            Ok(args![bytes_value(&b)])
+        })
+        .unwrap();
+    let r = caller.call(
+        "com.example.reverse",
+        args![bytes_value(&[1, 2, 3, 0, 255])],
+    );
+    check(
+        &format!("{tag}: binary arguments"),
+        matches!(&r, Ok(a) if value_bytes(&a.args[0]) == Some(vec![255, 0, 3, 2, 1])),
+        &r,
+    );
+
+    // Progressive results.
+    callee
+        .register("com.example.countdown", Default::default(), |a, info| {
+            let n: i64 = a.get(0)?;
+            for i in (1..=n).rev() {
+                info.progress(args![i])?;
+            }
+            Ok(args!["liftoff"])
+        })
+        .unwrap();
+    let results: Vec<_> = caller
+        .call_progressive("com.example.countdown", args![3], &CallOptions::default())
+        .unwrap()
+        .collect();
+    let got: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| r.as_ref().map(|a| a.args[0].clone()).unwrap_or_default())
+        .collect();
+    check(
+        &format!("{tag}: progressive results"),
+        got == vec![
+            serde_json::json!(3),
+            serde_json::json!(2),
+            serde_json::json!(1),
+            serde_json::json!("liftoff"),
+        ],
+        &got,
+    );
+
+    // Cancel (kill): the callee sees the interrupt, the caller gets wamp.error.canceled.
+    let (started_tx, started_rx) = mpsc::channel();
+    let started_tx = std::sync::Mutex::new(started_tx);
+    callee
+        .register("com.example.slow", Default::default(), move |_, info| {
+            let _ = started_tx.lock().unwrap().send(());
+            for _ in 0..200 {
+                if info.is_interrupted() {
+                    return Ok(args!["interrupted"]);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Ok(args!["finished"])
+        })
+        .unwrap();
+    let pending = caller
+        .call_with("com.example.slow", Args::new(), &CallOptions::default())
+        .unwrap();
+    started_rx.recv_timeout(T).unwrap();
+    pending.canceler().cancel(CancelMode::Kill).unwrap();
+    let r = pending.wait();
+    check(
+        &format!("{tag}: cancel (kill)"),
+        matches!(&r, Err(WampError::Application { error, .. }) if error == "wamp.error.canceled"),
+        &r,
+    );
+    started_rx.recv_timeout(T).ok();
+
+    // Client-side timeout.
+    let r = caller
+        .call_with(
+            "com.example.slow",
+            Args::new(),
+            &CallOptions {
+                timeout: Some(Duration::from_millis(200)),
+                ..Default::default()
+            },
+        )
+        .and_then(|p| p.wait());
+    check(
+        &format!("{tag}: call timeout"),
+        matches!(r, Err(WampError::Timeout)),
+        &r,
+    );
+
+    // Pattern registration and shared registrations.
+    callee
+        .register(
+            "com.example.pattern.",
+            RegisterOptions {
+                match_: Some(Match::Prefix),
+                ..Default::default()
+            },
+            |_, info| Ok(args![info.procedure]),
+        )
+        .unwrap();
+    let r = caller.call("com.example.pattern.deep.name", Args::new());
+    check(
+        &format!("{tag}: prefix registration sees the procedure"),
+        matches!(&r, Ok(a) if a.get::<String>(0).ok().as_deref() == Some("com.example.pattern.deep.name")),
+        &r,
+    );
+    let shared = RegisterOptions {
+        invoke: Some(Invoke::RoundRobin),
+        ..Default::default()
+    };
+    callee
+        .register("com.example.shared", shared, |_, _| Ok(args!["callee"]))
+        .unwrap();
+    caller
+        .register("com.example.shared", shared, |_, _| Ok(args!["caller"]))
+        .unwrap();
+    let mut seen: Vec<String> = (0..4)
+        .map(|_| {
+            caller
+                .call("com.example.shared", Args::new())
+                .unwrap()
+                .get(0)
+                .unwrap()
+        })
+        .collect();
+    seen.sort();
+    check(
+        &format!("{tag}: shared registration, round robin"),
+        seen == ["callee", "callee", "caller", "caller"],
+        &seen,
+    );
+    callee.unregister(reg).unwrap();
+    let r = caller.call("com.example.add2", args![1, 2]);
+    check(
+        &format!("{tag}: unregistered"),
+        matches!(&r, Err(WampError::Application { error, .. }) if error == "wamp.error.no_such_procedure"),
+        &r,
+    );
+
+    // PubSub.
+    let (sub, events) = callee
+        .subscribe_channel("com.example.topic", SubscribeOptions::default())
+        .unwrap();
+    let pubd = caller
+        .publish(
+            "com.example.topic",
+            args!["hello"].kwarg("n", 1),
+            &PublishOptions {
+                acknowledge: true,
+                disclose_me: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let ev = events.recv_timeout(T);
+    check(
+        &format!("{tag}: acknowledged publish → event, publisher disclosed"),
+        pubd.is_some()
+            && matches!(&ev, Ok((a, info)) if a.get::<String>(0).ok().as_deref() == Some("hello")
+                && info.publisher == Some(caller.session_id()) && Some(info.publication) == pubd),
+        &ev,
+    );
+    // exclude_me (default): a publisher subscribed to its own topic does not get its event;
+    // with exclude_me false it does.
+    let (_, own) = caller
+        .subscribe_channel("com.example.topic", SubscribeOptions::default())
+        .unwrap();
+    caller
+        .publish("com.example.topic", args![1], &PublishOptions::default())
+        .unwrap();
+    caller
+        .publish(
+            "com.example.topic",
+            args![2],
+            &PublishOptions {
+                exclude_me: Some(false),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // Black- and whitelisting by session.
+    caller
+        .publish(
+            "com.example.topic",
+            args!["not for callee"],
+            &PublishOptions {
+                exclude: vec![callee.session_id()],
+                exclude_me: Some(false),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    caller
+        .publish(
+            "com.example.topic",
+            args!["only callee"],
+            &PublishOptions {
+                eligible: vec![callee.session_id()],
+                exclude_me: Some(false),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let first = |rx: &mpsc::Receiver<(Args, ferrobahn::wamp::EventInfo)>,
+                 n: usize|
+     -> Vec<serde_json::Value> {
+        (0..n)
+            .filter_map(|_| rx.recv_timeout(T).ok())
+            .map(|(a, _)| a.args[0].clone())
+            .collect()
+    };
+    let to_callee = first(&events, 3);
+    let to_caller = first(&own, 2);
+    check(
+        &format!("{tag}: exclude_me, exclude, eligible"),
+        to_callee
+            == vec![
+                serde_json::json!(1),
+                serde_json::json!(2),
+                serde_json::json!("only callee"),
+            ]
+            && to_caller == vec![serde_json::json!(2), serde_json::json!("not for callee")],
+        (&to_callee, &to_caller),
+    );
+    // Wildcard subscription.
+    let count = Arc::new(AtomicUsize::new(0));
+    let c2 = Arc::clone(&count);
+    let (wtx, wrx) = mpsc::channel();
+    let wtx = std::sync::Mutex::new(wtx);
+    callee
+        .subscribe(
+            "com.example..status",
+            SubscribeOptions {
+                match_: Some(Match::Wildcard),
+                ..Default::default()
+            },
+            move |_, info| {
+                c2.fetch_add(1, Ordering::SeqCst);
+                let _ = wtx.lock().unwrap().send(info.topic);
+            },
+        )
+        .unwrap();
+    caller
+        .publish(
+            "com.example.pump7.status",
+            Args::new(),
+            &PublishOptions::default(),
+        )
+        .unwrap();
+    let topic = wrx.recv_timeout(T);
+    check(
+        &format!("{tag}: wildcard subscription sees the topic"),
+        matches!(&topic, Ok(Some(t)) if t == "com.example.pump7.status"),
+        &topic,
+    );
+    callee.unsubscribe(sub).unwrap();
+    caller.leave(T).unwrap();
+    callee.leave(T).unwrap();
+    check(
+        &format!("{tag}: left"),
+        !callee.is_connected() && !caller.is_connected(),
+        (),
+    );
+}
+
+fn auth(url: &str) {
+    let with = |authid: &str, creds: Vec<Credential>| {
+        Client::connect(url, ClientOptions::new("realm1").auth(authid, creds))
+    };
+    let r = with("joe", vec![Credential::Ticket("secret!!!".into())]);
+    check(
+        "ticket",
+        matches!(&r, Ok(c) if c.authid() == Some("joe")),
+        r.as_ref().err(),
+    );
+    let r = with("joe", vec![Credential::Ticket("wrong".into())]);
+    check(
+        "ticket, wrong: ABORT",
+        matches!(&r, Err(WampError::Aborted { reason, .. }) if reason.starts_with("wamp.error.")),
+        r.as_ref().err(),
+    );
+    let r = with("peter", vec![Credential::WampCra("secret1".into())]);
+    check(
+        "wampcra",
+        matches!(&r, Ok(c) if c.authid() == Some("peter")),
+        r.as_ref().err(),
+    );
+    let r = with("salted", vec![Credential::WampCra("secret2".into())]);
+    check("wampcra, salted", r.is_ok(), r.as_ref().err());
+    let r = with("peter", vec![Credential::WampCra("nope".into())]);
+    check(
+        "wampcra, wrong: ABORT",
+        matches!(r, Err(WampError::Aborted { .. })),
+        r.as_ref().err(),
+    );
+    let key = CryptosignKey::from_hex(&"4d".repeat(32)).unwrap();
+    let r = with(
+        "alice",
+        vec![Credential::Cryptosign {
+            key: key.clone(),
+            channel_binding: false,
+        }],
+    );
+    check(
+        "cryptosign",
+        matches!(&r, Ok(c) if c.authid() == Some("alice")),
+        r.as_ref().err(),
+    );
+    let other = CryptosignKey::from_hex(&"5e".repeat(32)).unwrap();
+    let r = with(
+        "alice",
+        vec![Credential::Cryptosign {
+            key: other,
+            channel_binding: false,
+        }],
+    );
+    check(
+        "cryptosign, unknown key: ABORT",
+        matches!(r, Err(WampError::Aborted { .. })),
+        r.as_ref().err(),
+    );
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.len() != 4 {
+        eprintln!("usage: wamp_check WS_URL RS_URL AUTH_WS_URL");
+        std::process::exit(2);
+    }
+    for format in Format::ALL {
+        rpc_and_pubsub(&argv[1], format);
+        rpc_and_pubsub(&argv[2], format);
+    }
+    auth(&argv[3]);
+    println!("all WAMP checks passed");
+}

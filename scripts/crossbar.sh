@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# WAMP client checks against Crossbar.io: writes a node directory (tests/wamp_crossbar/
+# config.py), starts `crossbar start` on 127.0.0.1, runs examples/wamp_check against its
+# WebSocket, RawSocket and authenticating transports, and stops Crossbar by its PID.
+#
+# Builds nothing: expects target/release/examples/wamp_check. Crossbar comes from
+# scripts/crossbar-venv.sh. Log: reports/crossbar/crossbar.log.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+check="${CARGO_TARGET_DIR:-target}/release/examples/wamp_check"
+[[ -x "$check" ]] || { echo "crossbar.sh: $check not found; cargo build --release --examples" >&2; exit 1; }
+venv="${CROSSBAR_VENV:-$(scripts/crossbar-venv.sh)}"
+logs=reports/crossbar
+mkdir -p "$logs"
+cbdir="$(mktemp -d "${TMPDIR:-/tmp}/ferrobahn-crossbar.XXXXXX")"
+pid=""
+cleanup() {
+    if [[ -n "$pid" ]]; then
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$cbdir"
+}
+trap cleanup EXIT
+
+ports="$("$venv/bin/python" tests/wamp_crossbar/config.py "$cbdir/.crossbar")"
+eval "$ports"   # ws=... rs=... auth=...
+"$venv/bin/crossbar" start --cbdir "$cbdir/.crossbar" >"$logs/crossbar.log" 2>&1 &
+pid=$!
+ready=""
+for _ in $(seq 1 300); do
+    if "$venv/bin/python" -c "
+import socket, sys
+for p in ($ws, $rs, $auth):
+    socket.create_connection(('127.0.0.1', p), timeout=0.2).close()
+" 2>/dev/null; then ready=1; break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
+[[ -n "$ready" ]] || { tail -30 "$logs/crossbar.log" >&2; echo "crossbar.sh: Crossbar did not start" >&2; exit 1; }
+echo "crossbar.sh: Crossbar (pid $pid) on 127.0.0.1: ws $ws, rawsocket $rs, auth $auth"
+"$check" "ws://127.0.0.1:$ws/" "rs://127.0.0.1:$rs" "ws://127.0.0.1:$auth/"

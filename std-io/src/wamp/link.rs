@@ -1,0 +1,285 @@
+//! The transports a WAMP client runs over, behind one sending and one receiving half:
+//! WebSocket (`ws://`, `wss://`, a `wamp.2.*` subprotocol per serializer) and RawSocket
+//! (`rs://` over TCP, `rss://` over TLS, `unix:///path` over a Unix socket).
+//!
+//! ```text
+//!   Client ── Sender::send(message bytes) ──▶ WebSocket text/binary message | RawSocket frame
+//!   reader thread ◀── Receiver::recv() ◀── one WAMP message (pings answered underneath)
+//! ```
+
+use std::net::{Shutdown, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ferrobahn_core::wamp::rawsocket::{self, FrameKind, Hello};
+use ferrobahn_core::wamp::Format;
+
+use super::WampError;
+use crate::websocket::Stream;
+use crate::{ClientBuilder, Message};
+
+/// Sends whole WAMP messages.
+pub(crate) trait Sender: Send + Sync {
+    fn send(&self, bytes: &[u8]) -> Result<(), WampError>;
+    /// Ends the transport (after GOODBYE, or to give up).
+    fn close(&self);
+}
+
+/// Receives whole WAMP messages; `None` when the transport ended.
+pub(crate) trait Receiver: Send {
+    fn recv(&mut self) -> Result<Option<Vec<u8>>, WampError>;
+}
+
+/// Where and how to connect (see [`super::ClientOptions`]).
+pub(crate) struct Target<'a> {
+    pub url: &'a str,
+    pub formats: &'a [Format],
+    pub timeout: Duration,
+    pub builder: Option<&'a dyn Fn(ClientBuilder) -> ClientBuilder>,
+    pub max_message: u32,
+}
+
+/// A connected transport: its halves, the serializer agreed, and the TLS channel binding.
+pub(crate) struct Connected {
+    pub sender: Arc<dyn Sender>,
+    pub receiver: Box<dyn Receiver>,
+    pub format: Format,
+    pub channel_binding: Option<[u8; 32]>,
+}
+
+pub(crate) fn connect(t: &Target<'_>) -> Result<Connected, WampError> {
+    let scheme = t.url.split("://").next().unwrap_or("");
+    match scheme {
+        "ws" | "wss" => websocket(t),
+        "rs" | "tcp" => {
+            let tcp = tcp_connect(t)?;
+            rawsocket_over(tcp, t, None)
+        }
+        #[cfg(feature = "tls")]
+        "rss" | "tcps" => {
+            let (host, _) = host_port(t.url)?;
+            let tcp = tcp_connect(t)?;
+            let config = crate::tls::client_config(&Default::default())?;
+            let tls = crate::tls::TlsStream::connect(config, &host, tcp, Some(t.timeout))?;
+            let binding = tls.channel_binding();
+            rawsocket_over(tls, t, binding)
+        }
+        #[cfg(unix)]
+        "unix" => {
+            let path = &t.url["unix://".len()..];
+            let s = std::os::unix::net::UnixStream::connect(path)?;
+            rawsocket_over(s, t, None)
+        }
+        _ => Err(WampError::Transport(format!(
+            "{}: scheme must be ws, wss, rs, rss or unix",
+            t.url
+        ))),
+    }
+}
+
+fn host_port(url: &str) -> Result<(String, u16), WampError> {
+    let rest = url
+        .split_once("://")
+        .map(|(_, r)| r)
+        .ok_or_else(|| WampError::Transport(format!("{url}: no scheme")))?;
+    let hostport = rest.split('/').next().unwrap_or(rest);
+    let (host, port) = hostport
+        .rsplit_once(':')
+        .ok_or_else(|| WampError::Transport(format!("{url}: RawSocket URLs need a port")))?;
+    let port = port
+        .parse()
+        .map_err(|_| WampError::Transport(format!("{url}: bad port")))?;
+    Ok((
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        port,
+    ))
+}
+
+fn tcp_connect(t: &Target<'_>) -> Result<TcpStream, WampError> {
+    let (host, port) = host_port(t.url)?;
+    let mut last = None;
+    for addr in std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))? {
+        match TcpStream::connect_timeout(&addr, t.timeout) {
+            Ok(s) => {
+                // Small messages must not wait for Nagle (Crossbar's RawSocket does not set it).
+                s.set_nodelay(true)?;
+                return Ok(s);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.map_or_else(
+        || WampError::Transport(format!("{}: no address", t.url)),
+        WampError::from,
+    ))
+}
+
+// --- WebSocket ---------------------------------------------------------------------------
+
+struct WsSender {
+    writer: crate::Writer,
+    text: bool,
+}
+
+impl Sender for WsSender {
+    fn send(&self, bytes: &[u8]) -> Result<(), WampError> {
+        if self.text {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| WampError::Transport("JSON message is not UTF-8".into()))?;
+            self.writer.write_text(text)?;
+        } else {
+            self.writer.write_binary(bytes)?;
+        }
+        Ok(self.writer.flush()?)
+    }
+
+    fn close(&self) {
+        let _ = self.writer.close(None);
+    }
+}
+
+struct WsReceiver {
+    reader: crate::Reader,
+}
+
+impl Receiver for WsReceiver {
+    fn recv(&mut self) -> Result<Option<Vec<u8>>, WampError> {
+        loop {
+            match self.reader.read() {
+                Ok(Message::Text(t)) => return Ok(Some(t.into_string().into_bytes())),
+                Ok(Message::Binary(b)) => return Ok(Some(b)),
+                Ok(Message::Close(_)) | Err(crate::Error::ConnectionClosed) => return Ok(None),
+                Ok(_) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+fn websocket(t: &Target<'_>) -> Result<Connected, WampError> {
+    let mut b = ClientBuilder::new(t.url)
+        .protocols(t.formats.iter().map(|f| f.subprotocol()))
+        .handshake_timeout(t.timeout);
+    let mut settings = crate::Settings::default();
+    settings.config.max_message_payload = t.max_message as u64;
+    b = b.settings(settings);
+    if let Some(f) = t.builder {
+        b = f(b);
+    }
+    let ws = b.connect()?;
+    let format = ws
+        .protocol()
+        .and_then(|p| t.formats.iter().find(|f| f.subprotocol() == p))
+        .copied()
+        .ok_or_else(|| {
+            WampError::Transport("the router chose no WAMP subprotocol we offered".into())
+        })?;
+    let channel_binding = ws.channel_binding();
+    let (reader, writer) = ws.split();
+    Ok(Connected {
+        sender: Arc::new(WsSender {
+            writer,
+            text: format == Format::Json,
+        }),
+        receiver: Box::new(WsReceiver { reader }),
+        format,
+        channel_binding,
+    })
+}
+
+// --- RawSocket ---------------------------------------------------------------------------
+
+struct RsSender<S> {
+    stream: Mutex<S>,
+    peer_max: u32,
+}
+
+impl<S: Stream> RsSender<S> {
+    fn frame(&self, kind: FrameKind, bytes: &[u8]) -> Result<(), WampError> {
+        let h = rawsocket::header(kind, bytes.len(), self.peer_max)
+            .map_err(|e| WampError::Transport(format!("RawSocket: {e:?}")))?;
+        let mut s = self.stream.lock().unwrap_or_else(|p| p.into_inner());
+        s.write_all(&h)?;
+        s.write_all(bytes)?;
+        s.flush()?;
+        Ok(())
+    }
+}
+
+impl<S: Stream> Sender for RsSender<S> {
+    fn send(&self, bytes: &[u8]) -> Result<(), WampError> {
+        self.frame(FrameKind::Message, bytes)
+    }
+
+    fn close(&self) {
+        let s = self.stream.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = s.shutdown(Shutdown::Write);
+    }
+}
+
+struct RsReceiver<S> {
+    stream: S,
+    sender: Arc<RsSender<S>>,
+    our_max: u32,
+}
+
+impl<S: Stream> Receiver for RsReceiver<S> {
+    fn recv(&mut self) -> Result<Option<Vec<u8>>, WampError> {
+        loop {
+            let mut h = [0u8; 4];
+            match self.stream.read_exact(&mut h) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+            let (kind, len) = rawsocket::parse_header(h, self.our_max)
+                .map_err(|e| WampError::Transport(format!("RawSocket: {e:?}")))?;
+            let mut payload = vec![0u8; len as usize];
+            self.stream.read_exact(&mut payload)?;
+            match kind {
+                FrameKind::Message => return Ok(Some(payload)),
+                FrameKind::Ping => self.sender.frame(FrameKind::Pong, &payload)?,
+                FrameKind::Pong => {}
+            }
+        }
+    }
+}
+
+fn rawsocket_over<S: Stream>(
+    mut stream: S,
+    t: &Target<'_>,
+    channel_binding: Option<[u8; 32]>,
+) -> Result<Connected, WampError> {
+    let format = *t
+        .formats
+        .first()
+        .ok_or_else(|| WampError::Transport("no serializer".into()))?;
+    let ours = Hello {
+        max_len_exp: Hello::exp_for(t.max_message),
+        format,
+    };
+    stream.set_read_timeout(Some(t.timeout))?;
+    stream.write_all(&ours.encode())?;
+    stream.flush()?;
+    let mut reply = [0u8; 4];
+    stream.read_exact(&mut reply)?;
+    let theirs = rawsocket::client_handshake(ours, reply)
+        .map_err(|e| WampError::Transport(format!("RawSocket handshake refused: {e:?}")))?;
+    stream.set_read_timeout(None)?;
+    let sender = Arc::new(RsSender {
+        stream: Mutex::new(stream.try_clone()?),
+        peer_max: theirs.max_len(),
+    });
+    Ok(Connected {
+        sender: sender.clone(),
+        receiver: Box::new(RsReceiver {
+            stream,
+            sender,
+            our_max: ours.max_len(),
+        }),
+        format,
+        channel_binding,
+    })
+}
