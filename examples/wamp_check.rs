@@ -433,10 +433,91 @@ fn auth(url: &str) {
     );
 }
 
+/// Interop with an Autobahn|Python session (tests/wamp_crossbar/autobahn_peer.py) on the
+/// same router, each side using its own serializer.
+fn peer(url: &str, format: Format) {
+    let tag = format!("Autobahn|Python peer, we speak {format:?}");
+    let c = join(url, format);
+    let r = c.call("com.peer.add2", args![20, 22]);
+    check(
+        &format!("{tag}: our call → their callee"),
+        matches!(&r, Ok(a) if a.get::<i64>(0).ok() == Some(42)),
+        &r,
+    );
+    let r = c.call("com.peer.reverse", args![bytes_value(&[1, 2, 3, 0xff])]);
+    check(
+        &format!("{tag}: binary argument and result"),
+        matches!(&r, Ok(a) if value_bytes(&a.args[0]) == Some(vec![0xff, 3, 2, 1])),
+        &r,
+    );
+    let r = c.call("com.peer.reverse", args!["not bytes"]);
+    check(
+        &format!("{tag}: their ApplicationError"),
+        matches!(&r, Err(WampError::Application { error, args }) if error == "com.peer.error.not_bytes"
+            && args.get::<String>(0).ok().as_deref() == Some("str")),
+        &r,
+    );
+    let (_, echo) = c
+        .subscribe_channel("com.peer.echo", SubscribeOptions::default())
+        .unwrap();
+    let sent = args![1, "two", bytes_value(&[0, 9])]
+        .kwarg("k", serde_json::json!({"nested": [true, null]}));
+    c.publish(
+        "com.peer.topic",
+        sent.clone(),
+        &PublishOptions {
+            acknowledge: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let got = echo.recv_timeout(T).map(|(a, _)| a);
+    check(
+        &format!("{tag}: our event → their subscriber → their event → us"),
+        got.as_ref().ok() == Some(&sent),
+        &got,
+    );
+    c.register("com.ours.mul", RegisterOptions::default(), |a, _| {
+        let (x, y): (i64, i64) = a.decode()?;
+        Ok(args![x * y])
+    })
+    .unwrap();
+    let (_, result) = c
+        .subscribe_channel("com.peer.result", SubscribeOptions::default())
+        .unwrap();
+    c.publish(
+        "com.peer.go",
+        Args::new(),
+        &PublishOptions {
+            acknowledge: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let got = result.recv_timeout(T).map(|(a, _)| a.args.first().cloned());
+    check(
+        &format!("{tag}: their call → our callee"),
+        matches!(&got, Ok(Some(v)) if *v == serde_json::json!(42)),
+        &got,
+    );
+    c.leave(T).unwrap();
+}
+
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
+    if argv.len() == 4 && argv[1] == "peer" {
+        let format = Format::ALL
+            .into_iter()
+            .find(|f| f.subprotocol().ends_with(argv[3].as_str()))
+            .expect("a serializer name");
+        peer(&argv[2], format);
+        println!("all peer checks passed");
+        return;
+    }
     if argv.len() != 4 {
-        eprintln!("usage: wamp_check WS_URL RS_URL AUTH_WS_URL");
+        eprintln!(
+            "usage: wamp_check WS_URL RS_URL AUTH_WS_URL | wamp_check peer WS_URL SERIALIZER"
+        );
         std::process::exit(2);
     }
     for format in Format::ALL {

@@ -43,3 +43,31 @@ done
 [[ -n "$ready" ]] || { tail -30 "$logs/crossbar.log" >&2; echo "crossbar.sh: Crossbar did not start" >&2; exit 1; }
 echo "crossbar.sh: Crossbar (pid $pid) on 127.0.0.1: ws $ws, rawsocket $rs, auth $auth"
 "$check" "ws://127.0.0.1:$ws/" "rs://127.0.0.1:$rs" "ws://127.0.0.1:$auth/"
+
+# Interop with Autobahn|Python sessions on the same router: each of their serializers
+# against a different one of ours (Crossbar translates between them).
+ours=(msgpack cbor ubjson json)
+i=0
+for theirs in json msgpack cbor ubjson; do
+    "$venv/bin/python" tests/wamp_crossbar/autobahn_peer.py "ws://127.0.0.1:$ws/" "$theirs" \
+        >"$logs/peer-$theirs.log" 2>&1 &
+    peer=$!
+    for _ in $(seq 1 300); do
+        grep -q '^ready' "$logs/peer-$theirs.log" && break
+        kill -0 "$peer" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q '^ready' "$logs/peer-$theirs.log"; then
+        cat "$logs/peer-$theirs.log" >&2
+        kill "$peer" 2>/dev/null || true
+        echo "crossbar.sh: the Autobahn|Python peer ($theirs) did not get ready" >&2
+        exit 1
+    fi
+    echo "crossbar.sh: Autobahn|Python peer speaks $theirs"
+    status=0
+    "$check" peer "ws://127.0.0.1:$ws/" "${ours[$i]}" || status=$?
+    kill "$peer" 2>/dev/null || true
+    wait "$peer" 2>/dev/null || true
+    ((status == 0)) || exit "$status"
+    i=$((i + 1))
+done
