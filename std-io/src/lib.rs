@@ -23,8 +23,9 @@
 //! buffers, timeouts and randomness (masking keys and ping payloads from the OS). Every
 //! connection counts its traffic ([`stats`]).
 //!
-//! A WAMP CALL will travel the same path as a text or binary message (WAMP over WebSocket,
-//! a later layer), decoded by the core's WAMP codecs.
+//! A WAMP CALL ([`wamp::Client::call`]) is one text or binary message on this path (or a
+//! RawSocket frame on a plain stream): the client's core session writes it, a reader thread
+//! decodes the RESULT and hands it to the waiting caller (see [`wamp`]).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
