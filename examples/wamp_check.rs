@@ -503,8 +503,66 @@ fn peer(url: &str, format: Format) {
     c.leave(T).unwrap();
 }
 
+/// Reconnects: scripts/crossbar.sh restarts Crossbar after `ready 1` is printed; the
+/// component rejoins on its own and registers again, and a call from another session
+/// reaches the new registration.
+fn reconnect(url: &str) {
+    use ferrobahn::wamp::{Component, Lifecycle, Retry};
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let ready_tx = std::sync::Mutex::new(ready_tx);
+    let readies = AtomicUsize::new(0);
+    let handle = Component::new(vec![url.to_owned()], ClientOptions::new("realm1"), |c| {
+        let me = c.session_id();
+        c.register(
+            "com.example.reco",
+            RegisterOptions::default(),
+            move |_, _| Ok(args![me]),
+        )?;
+        Ok(())
+    })
+    .retry(Retry {
+        initial_retry_delay: Duration::from_millis(200),
+        max_retry_delay: Duration::from_secs(1),
+        ..Retry::default()
+    })
+    .on_event(move |e| {
+        if let Lifecycle::Ready(session) = e {
+            let n = readies.fetch_add(1, Ordering::SeqCst) + 1;
+            println!("ready {n}");
+            let _ = ready_tx.lock().unwrap().send(*session);
+        } else {
+            println!("lifecycle {e:?}");
+        }
+    })
+    .start();
+    let first = ready_rx.recv_timeout(T).expect("first join");
+    // Crossbar is restarted now; the component must come back by itself.
+    let second = ready_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("rejoined");
+    check(
+        "reconnect: rejoined with a new session",
+        first != second,
+        (first, second),
+    );
+    let other = join(url, Format::Json);
+    let r = other.call("com.example.reco", Args::new());
+    check(
+        "reconnect: registration re-established",
+        matches!(&r, Ok(a) if a.get::<u64>(0).ok() == Some(second)),
+        &r,
+    );
+    let stopped = handle.stop();
+    check("reconnect: stopped", stopped.is_ok(), &stopped);
+}
+
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
+    if argv.len() == 3 && argv[1] == "reconnect" {
+        reconnect(&argv[2]);
+        println!("all reconnect checks passed");
+        return;
+    }
     if argv.len() == 4 && argv[1] == "peer" {
         let format = Format::ALL
             .into_iter()

@@ -28,19 +28,30 @@ trap cleanup EXIT
 
 ports="$("$venv/bin/python" tests/wamp_crossbar/config.py "$cbdir/.crossbar")"
 eval "$ports"   # ws=... rs=... auth=...
-"$venv/bin/crossbar" start --cbdir "$cbdir/.crossbar" >"$logs/crossbar.log" 2>&1 &
-pid=$!
-ready=""
-for _ in $(seq 1 300); do
-    if "$venv/bin/python" -c "
+start_crossbar() {
+    "$venv/bin/crossbar" start --cbdir "$cbdir/.crossbar" >>"$logs/crossbar.log" 2>&1 &
+    pid=$!
+    local ready=""
+    for _ in $(seq 1 300); do
+        if "$venv/bin/python" -c "
 import socket, sys
 for p in ($ws, $rs, $auth):
     socket.create_connection(('127.0.0.1', p), timeout=0.2).close()
 " 2>/dev/null; then ready=1; break; fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-done
-[[ -n "$ready" ]] || { tail -30 "$logs/crossbar.log" >&2; echo "crossbar.sh: Crossbar did not start" >&2; exit 1; }
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [[ -n "$ready" ]] || { tail -30 "$logs/crossbar.log" >&2; echo "crossbar.sh: Crossbar did not start" >&2; exit 1; }
+}
+stop_crossbar() {
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    pid=""
+}
+: >"$logs/crossbar.log"
+start_crossbar
 echo "crossbar.sh: Crossbar (pid $pid) on 127.0.0.1: ws $ws, rawsocket $rs, auth $auth"
 "$check" "ws://127.0.0.1:$ws/" "rs://127.0.0.1:$rs" "ws://127.0.0.1:$auth/"
 
@@ -71,3 +82,21 @@ for theirs in json msgpack cbor ubjson; do
     ((status == 0)) || exit "$status"
     i=$((i + 1))
 done
+
+# Reconnect: the check prints `ready 1` once joined; we restart Crossbar under it and it must
+# rejoin and register again by itself.
+"$check" reconnect "ws://127.0.0.1:$ws/" >"$logs/reconnect.log" 2>&1 &
+reco=$!
+for _ in $(seq 1 300); do
+    grep -q '^ready 1' "$logs/reconnect.log" && break
+    kill -0 "$reco" 2>/dev/null || break
+    sleep 0.1
+done
+grep -q '^ready 1' "$logs/reconnect.log" || { cat "$logs/reconnect.log" >&2; exit 1; }
+echo "crossbar.sh: restarting Crossbar under a connected component"
+stop_crossbar
+start_crossbar
+status=0
+wait "$reco" || status=$?
+grep -E '^(ok|FAIL|all)' "$logs/reconnect.log"
+exit "$status"

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use ferrobahn_core::wamp::auth::cryptosign::Key as CryptosignKey;
@@ -277,6 +277,10 @@ struct Inner {
     /// delivers a publisher's events in order; a pool would shuffle them).
     events: Pool,
     closed: AtomicBool,
+    /// Set once the session is over; waited on by [`Client::wait_closed`].
+    ended: (Mutex<bool>, Condvar),
+    /// We left on purpose (GOODBYE from our side).
+    left_by_us: AtomicBool,
     session_id: u64,
     authid: Option<String>,
     authrole: Option<String>,
@@ -364,6 +368,8 @@ impl Inner {
         lock(&self.session).reset();
         self.pool.shutdown();
         self.events.shutdown();
+        *lock(&self.ended.0) = true;
+        self.ended.1.notify_all();
     }
 
     fn answer(&self, request: u64, a: Answer, last: bool) {
@@ -882,6 +888,8 @@ impl Client {
             pool: Pool::new(options.workers),
             events: Pool::new(1),
             closed: AtomicBool::new(false),
+            ended: (Mutex::new(false), Condvar::new()),
+            left_by_us: AtomicBool::new(false),
             session_id,
             authid,
             authrole,
@@ -1117,6 +1125,7 @@ impl Client {
 
     /// Leaves the realm (GOODBYE exchange, at most `timeout`) and closes the transport.
     pub fn leave(&self, timeout: Duration) -> Result<(), WampError> {
+        self.inner.left_by_us.store(true, Ordering::SeqCst);
         let (tx, rx) = mpsc::channel();
         *lock(&self.inner.left) = Some(tx);
         let r = self
@@ -1132,5 +1141,34 @@ impl Client {
     /// Whether the session is established (for the core's view).
     pub fn state_is_established(&self) -> bool {
         matches!(lock(&self.inner.session).state(), State::Established { .. })
+    }
+
+    /// Blocks until the session is over (left, aborted, transport lost), at most `timeout`
+    /// (`None`: as long as it takes); returns whether it is over.
+    pub fn wait_closed(&self, timeout: Option<Duration>) -> bool {
+        let (m, cv) = &self.inner.ended;
+        let mut ended = lock(m);
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        while !*ended {
+            match deadline {
+                None => ended = cv.wait(ended).unwrap_or_else(|p| p.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    ended = cv
+                        .wait_timeout(ended, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
+                }
+            }
+        }
+        *ended
+    }
+
+    /// Whether we ended the session ourselves ([`leave`](Self::leave)).
+    pub fn left_on_purpose(&self) -> bool {
+        self.inner.left_by_us.load(Ordering::SeqCst)
     }
 }

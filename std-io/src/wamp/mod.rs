@@ -18,14 +18,16 @@
 //! payload is turned into [`Args`] only then.
 
 mod client;
+mod component;
 mod link;
 mod payload;
 mod pool;
 
 pub use client::{
-    CallOptions, Client, ClientOptions, Credential, EventInfo, InvocationInfo, Progress,
+    CallOptions, Canceler, Client, ClientOptions, Credential, EventInfo, InvocationInfo, Progress,
     PublishOptions, RegisterOptions, SubscribeOptions,
 };
+pub use component::{default_is_fatal, Component, ComponentHandle, Lifecycle, Retry};
 pub use ferrobahn_core::wamp::auth::cryptosign::Key as CryptosignKey;
 pub use ferrobahn_core::wamp::dict::{CancelMode, Invoke};
 pub use ferrobahn_core::wamp::uri::Match;
