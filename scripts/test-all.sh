@@ -70,6 +70,8 @@ cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features 
 cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features alloc,deflate
 cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features json,cbor,auth-cra,auth-cryptosign
 cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features --features alloc,deflate,wamp-all,wamp-auth
+cargo build -p ferrobahn-wamp-device --target "$EMBEDDED_TARGET" --no-default-features --features json,cbor
+scripts/embedded-size.sh
 
 step "examples: cargo build --release --examples"
 cargo build --release --examples

@@ -24,6 +24,7 @@ pub mod batched;
 pub mod dict;
 pub mod error;
 pub mod id;
+pub mod link;
 pub mod message;
 pub mod out;
 pub mod rawsocket;

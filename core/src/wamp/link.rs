@@ -1,0 +1,144 @@
+//! A blocking RawSocket client link over any `embedded-io` stream, in caller-owned buffers:
+//! what a device without a heap runs its [`Session`](super::session::Session) over (a
+//! UART, a TCP socket of an embedded network stack, an in-memory pipe in tests).
+//!
+//! ```text
+//!   connect: 0x7F handshake ─▶ agreed serializer and the router's maximum length
+//!   send(message bytes) ─▶ 4-byte header + payload ─▶ stream
+//!   recv() ◀─ one message frame, read into the receive buffer (pings answered here)
+//! ```
+//!
+//! The receive buffer bounds what we accept: its size, rounded down to a RawSocket length
+//! (2^(9+n) bytes), is the maximum announced in the handshake, so the router never sends
+//! more than fits.
+
+use embedded_io::{Read, Write};
+
+use super::rawsocket::{self, FrameKind, Hello};
+use super::value::Format;
+
+/// Why the link failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LinkError<E> {
+    /// The stream failed.
+    Io(E),
+    /// The stream ended.
+    Closed,
+    /// The router refused the handshake or broke RawSocket framing.
+    Protocol(&'static str),
+    /// The receive buffer is smaller than the smallest RawSocket maximum (512 bytes).
+    BufferTooSmall,
+}
+
+impl<E> From<E> for LinkError<E> {
+    fn from(e: E) -> Self {
+        LinkError::Io(e)
+    }
+}
+
+fn read_full<S: Read>(s: &mut S, buf: &mut [u8]) -> Result<(), LinkError<S::Error>> {
+    let mut at = 0;
+    while at < buf.len() {
+        match s.read(&mut buf[at..])? {
+            0 => return Err(LinkError::Closed),
+            n => at += n,
+        }
+    }
+    Ok(())
+}
+
+/// A RawSocket client link (see the module docs).
+pub struct RawSocketLink<'b, S> {
+    stream: S,
+    rx: &'b mut [u8],
+    ours: Hello,
+    peer_max: u32,
+}
+
+impl<'b, S: Read + Write> RawSocketLink<'b, S> {
+    /// Performs the client handshake for `format`; `rx` is the receive buffer (at least
+    /// 512 bytes).
+    pub fn connect(
+        mut stream: S,
+        format: Format,
+        rx: &'b mut [u8],
+    ) -> Result<Self, LinkError<S::Error>> {
+        let len = u32::try_from(rx.len()).unwrap_or(u32::MAX);
+        if len < 512 {
+            return Err(LinkError::BufferTooSmall);
+        }
+        // The largest 2^(9+n) that fits.
+        let exp = (0..=rawsocket::MAX_LEN_EXP)
+            .rev()
+            .find(|e| (1u32 << (9 + *e as u32)) <= len)
+            .unwrap_or(0);
+        let ours = Hello {
+            max_len_exp: exp,
+            format,
+        };
+        stream.write_all(&ours.encode())?;
+        stream.flush()?;
+        let mut reply = [0u8; 4];
+        read_full(&mut stream, &mut reply)?;
+        let theirs = rawsocket::client_handshake(ours, reply)
+            .map_err(|_| LinkError::Protocol("RawSocket handshake refused"))?;
+        Ok(Self {
+            stream,
+            rx,
+            ours,
+            peer_max: theirs.max_len(),
+        })
+    }
+
+    /// The serializer agreed.
+    pub fn format(&self) -> Format {
+        self.ours.format
+    }
+
+    /// Sends one WAMP message.
+    pub fn send(&mut self, message: &[u8]) -> Result<(), LinkError<S::Error>> {
+        self.frame(FrameKind::Message, message)
+    }
+
+    fn frame(&mut self, kind: FrameKind, payload: &[u8]) -> Result<(), LinkError<S::Error>> {
+        let h = rawsocket::header(kind, payload.len(), self.peer_max)
+            .map_err(|_| LinkError::Protocol("message longer than the router accepts"))?;
+        self.stream.write_all(&h)?;
+        self.stream.write_all(payload)?;
+        self.stream.flush()?;
+        Ok(())
+    }
+
+    /// Receives the next WAMP message into the receive buffer; pings are answered on the
+    /// way.
+    pub fn recv(&mut self) -> Result<&[u8], LinkError<S::Error>> {
+        loop {
+            let mut h = [0u8; 4];
+            read_full(&mut self.stream, &mut h)?;
+            let (kind, len) = rawsocket::parse_header(h, self.ours.max_len())
+                .map_err(|_| LinkError::Protocol("bad RawSocket frame header"))?;
+            let len = len as usize;
+            if len > self.rx.len() {
+                return Err(LinkError::Protocol("frame longer than announced"));
+            }
+            read_full(&mut self.stream, &mut self.rx[..len])?;
+            match kind {
+                FrameKind::Message => return Ok(&self.rx[..len]),
+                FrameKind::Ping => {
+                    let h = rawsocket::header(FrameKind::Pong, len, self.peer_max)
+                        .map_err(|_| LinkError::Protocol("ping longer than the router accepts"))?;
+                    self.stream.write_all(&h)?;
+                    self.stream.write_all(&self.rx[..len])?;
+                    self.stream.flush()?;
+                }
+                FrameKind::Pong => {}
+            }
+        }
+    }
+
+    /// The stream back.
+    pub fn into_inner(self) -> S {
+        self.stream
+    }
+}
