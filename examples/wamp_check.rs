@@ -365,6 +365,43 @@ fn rpc_and_pubsub(url: &str, format: Format) {
         matches!(&topic, Ok(Some(t)) if t == "com.example.pump7.status"),
         &topic,
     );
+    // Meta API.
+    let count = caller.session_count();
+    check(
+        &format!("{tag}: wamp.session.count"),
+        matches!(count, Ok(n) if n >= 2),
+        &count,
+    );
+    let list = caller.session_list();
+    check(
+        &format!("{tag}: wamp.session.list"),
+        matches!(&list, Ok(l) if l.contains(&caller.session_id()) && l.contains(&callee.session_id())),
+        &list,
+    );
+    let info = caller.session_get(callee.session_id());
+    check(
+        &format!("{tag}: wamp.session.get"),
+        matches!(&info, Ok(v) if v["session"] == serde_json::json!(callee.session_id())),
+        &info,
+    );
+    let found = caller.registration_lookup("com.example.countdown", Match::Exact);
+    let callees = found
+        .as_ref()
+        .ok()
+        .copied()
+        .flatten()
+        .map(|id| caller.registration_callees(id));
+    check(
+        &format!("{tag}: wamp.registration.lookup / list_callees"),
+        matches!(&callees, Some(Ok(c)) if c == &vec![callee.session_id()]),
+        (&found, &callees),
+    );
+    let sub_found = caller.subscription_lookup("com.example.topic", Match::Exact);
+    check(
+        &format!("{tag}: wamp.subscription.lookup"),
+        matches!(&sub_found, Ok(Some(id)) if *id == sub),
+        &sub_found,
+    );
     callee.unsubscribe(sub).unwrap();
     caller.leave(T).unwrap();
     callee.leave(T).unwrap();

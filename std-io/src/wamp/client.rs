@@ -1167,6 +1167,62 @@ impl Client {
         *ended
     }
 
+    /// Session meta API: how many sessions are joined to the realm (`wamp.session.count`).
+    pub fn session_count(&self) -> Result<u64, WampError> {
+        self.call("wamp.session.count", Args::new())?.get(0)
+    }
+
+    /// Session meta API: the IDs of the sessions joined (`wamp.session.list`).
+    pub fn session_list(&self) -> Result<Vec<u64>, WampError> {
+        self.call("wamp.session.list", Args::new())?.get(0)
+    }
+
+    /// Session meta API: what the router knows of a session (`wamp.session.get`: authid,
+    /// authrole, authmethod, transport, ...).
+    pub fn session_get(&self, session: u64) -> Result<serde_json::Value, WampError> {
+        self.call("wamp.session.get", crate::args![session])?.get(0)
+    }
+
+    /// Registration meta API: the registration of a procedure, if any
+    /// (`wamp.registration.lookup`, with a match policy).
+    pub fn registration_lookup(
+        &self,
+        procedure: &str,
+        match_: Match,
+    ) -> Result<Option<u64>, WampError> {
+        let opts = serde_json::json!({ "match": match_.as_str() });
+        self.call("wamp.registration.lookup", crate::args![procedure, opts])?
+            .get(0)
+    }
+
+    /// Subscription meta API: the subscription of a topic, if any
+    /// (`wamp.subscription.lookup`, with a match policy).
+    pub fn subscription_lookup(
+        &self,
+        topic: &str,
+        match_: Match,
+    ) -> Result<Option<u64>, WampError> {
+        let opts = serde_json::json!({ "match": match_.as_str() });
+        self.call("wamp.subscription.lookup", crate::args![topic, opts])?
+            .get(0)
+    }
+
+    /// Registration meta API: the sessions registered for a registration
+    /// (`wamp.registration.list_callees`).
+    pub fn registration_callees(&self, registration: u64) -> Result<Vec<u64>, WampError> {
+        self.call("wamp.registration.list_callees", crate::args![registration])?
+            .get(0)
+    }
+
+    /// Subscription meta API: the sessions subscribed (`wamp.subscription.list_subscribers`).
+    pub fn subscription_subscribers(&self, subscription: u64) -> Result<Vec<u64>, WampError> {
+        self.call(
+            "wamp.subscription.list_subscribers",
+            crate::args![subscription],
+        )?
+        .get(0)
+    }
+
     /// Whether we ended the session ourselves ([`leave`](Self::leave)).
     pub fn left_on_purpose(&self) -> bool {
         self.inner.left_by_us.load(Ordering::SeqCst)
