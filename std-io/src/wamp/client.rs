@@ -526,14 +526,19 @@ impl Inner {
                 Ok(p) => self.send_with(|s, out| {
                     s.yield_result(request, false, p.payload(), out).map(|()| 0)
                 }),
+                // The handler's own result does not serialize: its failure.
                 Err(e) => self.fail_invocation(
                     request,
-                    "wamp.error.invalid_argument",
+                    "wamp.error.runtime_error",
                     Args::new().arg(e.to_string()),
                 ),
             },
             Err(WampError::Application { error, args }) => {
                 self.fail_invocation(request, &error, args)
+            }
+            // Arguments that do not fit the handler's types (Autobahn: a TypeError).
+            Err(WampError::Payload(e)) => {
+                self.fail_invocation(request, "wamp.error.invalid_argument", Args::new().arg(e))
             }
             Err(e) => self.fail_invocation(
                 request,
