@@ -209,6 +209,60 @@ pub mod cryptosign {
             Ok(Self::from_seed(seed))
         }
 
+        /// From an unencrypted OpenSSH private key file (`ssh-keygen -t ed25519 -N ""`), as
+        /// text. Encrypted keys are refused with [`AuthError::BadKey`].
+        pub fn from_openssh(text: &str) -> Result<Self, AuthError> {
+            use base64::Engine as _;
+            let body = text
+                .trim()
+                .strip_prefix("-----BEGIN OPENSSH PRIVATE KEY-----")
+                .and_then(|t| t.strip_suffix("-----END OPENSSH PRIVATE KEY-----"))
+                .ok_or(AuthError::BadKey)?;
+            // The base64 body without line breaks, then decoded: both fit on the stack.
+            let mut b64 = [0u8; 1024];
+            let mut n = 0;
+            for &c in body.as_bytes().iter().filter(|c| !c.is_ascii_whitespace()) {
+                *b64.get_mut(n).ok_or(AuthError::BadKey)? = c;
+                n += 1;
+            }
+            let mut raw = [0u8; 768];
+            let len = base64::engine::general_purpose::STANDARD
+                .decode_slice(&b64[..n], &mut raw)
+                .map_err(|_| AuthError::BadKey)?;
+            let mut r = SshReader { buf: &raw[..len] };
+            if r.take(15)? != b"openssh-key-v1\0" {
+                return Err(AuthError::BadKey);
+            }
+            // Cipher and KDF "none": an unencrypted key.
+            if r.string()? != b"none" || r.string()? != b"none" {
+                return Err(AuthError::BadKey);
+            }
+            r.string()?; // KDF options
+            if r.u32()? != 1 {
+                return Err(AuthError::BadKey);
+            }
+            r.string()?; // the public key blob
+            let mut p = SshReader { buf: r.string()? };
+            if p.u32()? != p.u32()? {
+                return Err(AuthError::BadKey);
+            }
+            if p.string()? != b"ssh-ed25519" {
+                return Err(AuthError::BadKey);
+            }
+            let public = p.string()?;
+            let private = p.string()?;
+            if public.len() != 32 || private.len() != 64 || private[32..] != *public {
+                return Err(AuthError::BadKey);
+            }
+            let mut seed = [0u8; 32];
+            seed.copy_from_slice(&private[..32]);
+            let key = Self::from_seed(seed);
+            if key.public_key()[..] != *public {
+                return Err(AuthError::BadKey);
+            }
+            Ok(key)
+        }
+
         /// The public key (HELLO.Details.authextra.pubkey, in hex).
         pub fn public_key(&self) -> [u8; 32] {
             *self.0.pk
@@ -246,9 +300,60 @@ pub mod cryptosign {
         }
     }
 
+    /// Reads the SSH wire format (big-endian lengths).
+    struct SshReader<'a> {
+        buf: &'a [u8],
+    }
+
+    impl<'a> SshReader<'a> {
+        fn take(&mut self, n: usize) -> Result<&'a [u8], AuthError> {
+            if self.buf.len() < n {
+                return Err(AuthError::BadKey);
+            }
+            let (head, rest) = self.buf.split_at(n);
+            self.buf = rest;
+            Ok(head)
+        }
+        fn u32(&mut self) -> Result<u32, AuthError> {
+            let b = self.take(4)?;
+            Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        }
+        fn string(&mut self) -> Result<&'a [u8], AuthError> {
+            let n = self.u32()? as usize;
+            self.take(n)
+        }
+    }
+
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        /// Made with `ssh-keygen -t ed25519 -N "" -C ferrobahn-test` (OpenSSH, Debian 12).
+        const OPENSSH_KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
+QyNTUxOQAAACDBFVV1wBdGBUSgeDXj/fAMM1rE5y96K8f25JNBGMW8gAAAAJiRIdXvkSHV
+7wAAAAtzc2gtZWQyNTUxOQAAACDBFVV1wBdGBUSgeDXj/fAMM1rE5y96K8f25JNBGMW8gA
+AAAECPWUw/ledsU+Px2Z4VcoeN9d3ep7L7e+hMHC0u/FQN+cEVVXXAF0YFRKB4NeP98Awz
+WsTnL3orx/bkk0EYxbyAAAAADmZlcnJvYmFobi10ZXN0AQIDBAUGBw==
+-----END OPENSSH PRIVATE KEY-----
+";
+
+        #[test]
+        fn reads_openssh_ed25519_keys() {
+            let key = Key::from_openssh(OPENSSH_KEY).unwrap();
+            let mut hex = [0u8; 64];
+            // From the matching .pub file.
+            assert_eq!(
+                key.public_key_hex(&mut hex).unwrap(),
+                "c1155575c017460544a07835e3fdf00c335ac4e72f7a2bc7f6e4934118c5bc80"
+            );
+            assert!(Key::from_openssh("not a key").is_err());
+            let truncated = OPENSSH_KEY.replace(
+                "WsTnL3orx/bkk0EYxbyAAAAADmZlcnJvYmFobi10ZXN0AQIDBAUGBw==",
+                "WsTn",
+            );
+            assert!(Key::from_openssh(&truncated).is_err());
+        }
 
         #[test]
         fn signs_what_verifies() {
