@@ -33,17 +33,27 @@ fn pinging(
     (settings, rx)
 }
 
-#[test]
-fn pongs_report_round_trip_times() {
-    let (addr, _server) = start_server(ServerConfig::default(), echo);
-    let (settings, events) = pinging(Duration::from_millis(30), Duration::from_secs(5), true);
+/// A client whose reader runs on its own thread (pongs are read by the reader).
+fn reading_client(
+    addr: std::net::SocketAddr,
+    settings: Settings,
+) -> (ferrobahn::Writer, std::thread::JoinHandle<()>) {
     let ws = ClientBuilder::new(common::ws_url(addr))
         .settings(settings)
         .connect()
         .unwrap();
     let (mut reader, writer) = ws.split();
-    // Pongs are read by the reader: keep one reading.
-    let reading = std::thread::spawn(move || while reader.read().is_ok() {});
+    (
+        writer,
+        std::thread::spawn(move || while reader.read().is_ok() {}),
+    )
+}
+
+#[test]
+fn pongs_report_round_trip_times() {
+    let (addr, _server) = start_server(ServerConfig::default(), echo);
+    let (settings, events) = pinging(Duration::from_millis(30), Duration::from_secs(5), true);
+    let (writer, reading) = reading_client(addr, settings);
     let mut pongs = 0;
     let mut sent = 0;
     let deadline = Instant::now() + GENEROUS;
@@ -126,12 +136,7 @@ fn pings_during_traffic(restart_on_any_traffic: bool, period: Duration) -> usize
         Duration::from_secs(5),
         restart_on_any_traffic,
     );
-    let ws = ClientBuilder::new(common::ws_url(addr))
-        .settings(settings)
-        .connect()
-        .unwrap();
-    let (mut reader, writer) = ws.split();
-    let reading = std::thread::spawn(move || while reader.read().is_ok() {});
+    let (writer, reading) = reading_client(addr, settings);
     let end = Instant::now() + period;
     while Instant::now() < end {
         writer.send(Message::text("tick")).unwrap();

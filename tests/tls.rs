@@ -55,15 +55,19 @@ fn wss_echo_with_channel_binding_and_stats() {
     assert!(matches!(ws.read(), Ok(Message::Close(_))));
 }
 
-#[test]
-fn reader_and_writer_threads_share_one_tls_session() {
+/// A client connected over TLS to an echo server with a fresh test certificate.
+fn wss_echo_client() -> ferrobahn::WebSocket {
     let p = pki(&["localhost"]);
     let (addr, _server) = start_server(tls_server(&p), echo);
-    let ws = ClientBuilder::new(format!("wss://localhost:{}", addr.port()))
+    ClientBuilder::new(format!("wss://localhost:{}", addr.port()))
         .add_root_pem(p.ca_pem.as_bytes())
         .connect()
-        .unwrap();
-    let (mut reader, writer) = ws.split();
+        .unwrap()
+}
+
+#[test]
+fn reader_and_writer_threads_share_one_tls_session() {
+    let (mut reader, writer) = wss_echo_client().split();
     const N: usize = 2000;
     let sender = std::thread::spawn(move || {
         for i in 0..N {
@@ -186,13 +190,7 @@ fn client_certificates_are_presented_and_required() {
 #[test]
 fn a_message_in_thousands_of_small_frames() {
     // Autobahn 9.3.1 over TLS: 4 MiB of text in 64-byte frames, echoed whole.
-    let p = pki(&["localhost"]);
-    let (addr, _server) = start_server(tls_server(&p), echo);
-    let ws = ClientBuilder::new(format!("wss://localhost:{}", addr.port()))
-        .add_root_pem(p.ca_pem.as_bytes())
-        .connect()
-        .unwrap();
-    let (mut reader, writer) = ws.split();
+    let (mut reader, writer) = wss_echo_client().split();
     let text: Vec<u8> = (0..4 << 20).map(|i| b'a' + (i % 26) as u8).collect();
     let sending = {
         let text = text.clone();
