@@ -442,6 +442,18 @@ fn auth(url: &str) {
         matches!(r, Err(WampError::Aborted { .. })),
         r.as_ref().err(),
     );
+    let r = with("carol", vec![Credential::Scram("secret3".into())]);
+    check(
+        "scram (argon2id), server signature checked",
+        matches!(&r, Ok(c) if c.authid() == Some("carol")),
+        r.as_ref().err(),
+    );
+    let r = with("carol", vec![Credential::Scram("wrong".into())]);
+    check(
+        "scram, wrong password: ABORT",
+        matches!(r, Err(WampError::Aborted { .. })),
+        r.as_ref().err(),
+    );
     let key = CryptosignKey::from_hex(&"4d".repeat(32)).unwrap();
     let r = with(
         "alice",

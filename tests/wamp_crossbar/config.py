@@ -3,8 +3,8 @@
     python config.py CBDIR
 
 Realm `realm1`; an anonymous WebSocket transport (all four serializers), an anonymous
-RawSocket transport, and a WebSocket transport with ticket, WAMP-CRA (plain and salted) and
-cryptosign principals; everything on 127.0.0.1, on ports that were free a moment ago.
+RawSocket transport, and a WebSocket transport with ticket, WAMP-CRA (plain and salted),
+WAMP-SCRAM and cryptosign principals; everything on 127.0.0.1, on ports that were free a moment ago.
 Prints `ws=PORT rs=PORT auth=PORT`. The secrets here are test fixtures.
 """
 import json
@@ -12,6 +12,11 @@ import os
 import socket
 import sys
 
+import base64
+import hashlib
+import hmac
+
+from autobahn.wamp.auth import _hash_argon2id13_secret
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -37,6 +42,18 @@ def main():
         "cache": True,
     }
     serializers = ["json", "msgpack", "cbor", "ubjson"]
+    # WAMP-SCRAM principal `carol`, password `secret3`: what Crossbar stores (salted with
+    # argon2id as Autobahn computes it, then the SCRAM client and server keys).
+    salt = bytes(range(16))
+    iterations, memory = 4, 512
+    salted = _hash_argon2id13_secret(b"secret3", base64.b64encode(salt), iterations, memory)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    scram_carol = {
+        "kdf": "argon2id-13", "iterations": iterations, "memory": memory, "salt": salt.hex(),
+        "stored-key": hashlib.sha256(client_key).hexdigest(),
+        "server-key": hmac.new(salted, b"Server Key", hashlib.sha256).hexdigest(),
+        "role": "user",
+    }
     endpoint = lambda port: {"type": "tcp", "port": port, "interface": "127.0.0.1"}  # noqa: E731
     config = {
         "version": 2,
@@ -67,6 +84,7 @@ def main():
                                 "secret": "secret2",
                                 "role": "user", "salt": "salt123", "iterations": 100, "keylen": 16},
                         }},
+                        "scram": {"type": "static", "principals": {"carol": scram_carol}},
                         "cryptosign": {"type": "static", "principals": {
                             "alice": {"realm": "realm1", "role": "user", "authorized_keys": [pubkey]}}},
                     },

@@ -28,6 +28,8 @@ pub enum Credential {
     Ticket(String),
     /// `wampcra`: the shared secret.
     WampCra(String),
+    /// `scram` (WAMP-SCRAM, argon2id or PBKDF2): the password.
+    Scram(String),
     /// `cryptosign`: an Ed25519 key; with `channel_binding`, the answer is bound to the TLS
     /// connection (RFC 9266 `tls-exporter`) when there is one.
     Cryptosign {
@@ -44,6 +46,7 @@ impl Credential {
             Credential::Anonymous => "anonymous",
             Credential::Ticket(_) => "ticket",
             Credential::WampCra(_) => "wampcra",
+            Credential::Scram(_) => "scram",
             Credential::Cryptosign { .. } => "cryptosign",
         }
     }
@@ -729,6 +732,8 @@ fn answer_challenge(
     extra: &dict::ChallengeExtra<'_>,
     credentials: &[Credential],
     channel_binding: Option<[u8; 32]>,
+    scram: &mut super::scram::Scram,
+    authid: Option<&str>,
 ) -> Result<String, WampError> {
     let missing = || {
         WampError::Auth(format!(
@@ -769,6 +774,32 @@ fn answer_challenge(
                 .map(str::to_owned)
                 .map_err(|e| WampError::Auth(e.to_string()))
         }
+        Credential::Scram(password) => {
+            let need = |f: Option<Str<'_>>, name: &str| {
+                f.map(owned)
+                    .ok_or_else(|| WampError::Auth(format!("SCRAM challenge without `{name}`")))
+            };
+            let (nonce, kdf, salt) = (
+                need(extra.nonce, "nonce")?,
+                need(extra.kdf, "kdf")?,
+                need(extra.salt, "salt")?,
+            );
+            let iterations = extra
+                .iterations
+                .ok_or_else(|| WampError::Auth("SCRAM challenge without `iterations`".into()))?;
+            let authid = authid.ok_or_else(|| WampError::Auth("SCRAM needs an authid".into()))?;
+            scram.respond(
+                authid,
+                password,
+                &super::scram::ScramChallenge {
+                    nonce: &nonce,
+                    kdf: &kdf,
+                    salt: &salt,
+                    iterations,
+                    memory: extra.memory,
+                },
+            )
+        }
         Credential::Anonymous => Err(missing()),
     }
 }
@@ -797,6 +828,15 @@ impl Client {
         let methods: Vec<&str> = options.credentials.iter().map(Credential::method).collect();
         let mut pubkey = [0u8; 64];
         let mut extra: Vec<(&str, &str)> = Vec::new();
+        let mut scram = super::scram::Scram::new();
+        let scram_offered = options
+            .credentials
+            .iter()
+            .any(|c| matches!(c, Credential::Scram(_)));
+        if scram_offered {
+            extra.push(("nonce", scram.client_nonce.as_str()));
+        }
+        let mut scram_answered = false;
         for c in &options.credentials {
             if let Credential::Cryptosign {
                 key,
@@ -843,14 +883,34 @@ impl Client {
                 SessionEvent::Welcome {
                     session: id,
                     details,
-                } => break (id, details.authid.map(owned), details.authrole.map(owned)),
+                } => {
+                    if scram_answered {
+                        // The router proves it knows the password too.
+                        let sig = details
+                            .authextra
+                            .and_then(|x| x.get("scram_server_signature").ok().flatten())
+                            .and_then(|v| v.reader().str().ok())
+                            .map(owned);
+                        let checked = sig
+                            .ok_or_else(|| WampError::Auth("no SCRAM server signature".into()))
+                            .and_then(|s| scram.verify_server(&s));
+                        if let Err(e) = checked {
+                            sender.close();
+                            return Err(e);
+                        }
+                    }
+                    break (id, details.authid.map(owned), details.authrole.map(owned));
+                }
                 SessionEvent::Challenge { authmethod, extra } => {
                     let method = owned(authmethod);
+                    scram_answered |= method == "scram";
                     let signature = match answer_challenge(
                         &method,
                         &extra,
                         &options.credentials,
                         connected.channel_binding,
+                        &mut scram,
+                        options.authid.as_deref(),
                     ) {
                         Ok(s) => s,
                         Err(e) => {

@@ -22,6 +22,7 @@ mod component;
 mod link;
 mod payload;
 mod pool;
+mod scram;
 
 pub use client::{
     CallOptions, Canceler, Client, ClientOptions, Credential, EventInfo, InvocationInfo, Progress,
