@@ -482,6 +482,93 @@ fn auth(url: &str) {
     );
 }
 
+/// RawSocket over a Unix socket, many calls from several threads on one session,
+/// retained events, cancel in mode killnowait.
+fn more(ws: &str, unix: &str) {
+    let callee = join(unix, Format::Cbor);
+    check("unix socket RawSocket: joined", callee.is_connected(), ());
+    callee
+        .register("com.example.twice", RegisterOptions::default(), |a, _| {
+            Ok(args![a.get::<i64>(0)? * 2])
+        })
+        .unwrap();
+    let caller = join(ws, Format::MsgPack);
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let c = caller.clone();
+            std::thread::spawn(move || {
+                (0..50)
+                    .filter(|i| {
+                        let n = t * 1000 + i;
+                        c.call("com.example.twice", args![n])
+                            .ok()
+                            .and_then(|a| a.get::<i64>(0).ok())
+                            == Some(2 * n)
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let right: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    check(
+        "200 calls from 4 threads on one session (ws caller, unix callee)",
+        right == 200,
+        right,
+    );
+
+    // Retained events.
+    caller
+        .publish(
+            "com.example.retained",
+            args!["kept"],
+            &PublishOptions {
+                retain: true,
+                acknowledge: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let (_, retained) = callee
+        .subscribe_channel(
+            "com.example.retained",
+            SubscribeOptions {
+                get_retained: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let got = retained.recv_timeout(T);
+    check(
+        "retain / get_retained",
+        matches!(&got, Ok((a, info)) if a.get::<String>(0).ok().as_deref() == Some("kept") && info.retained),
+        &got,
+    );
+
+    // Cancel, mode killnowait: the caller is answered at once.
+    callee
+        .register("com.example.sleepy", RegisterOptions::default(), |_, _| {
+            std::thread::sleep(Duration::from_secs(3));
+            Ok(Args::new())
+        })
+        .unwrap();
+    let p = caller
+        .call_with("com.example.sleepy", Args::new(), &CallOptions::default())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let started = std::time::Instant::now();
+    p.cancel(CancelMode::KillNoWait).unwrap();
+    let r = p.wait();
+    let took = started.elapsed();
+    check(
+        "cancel (killnowait) answers before the callee finishes",
+        matches!(&r, Err(WampError::Application { error, .. }) if error == "wamp.error.canceled")
+            && took < Duration::from_millis(2500),
+        (&r, took),
+    );
+    caller.leave(T).unwrap();
+    callee.leave(T).unwrap();
+}
+
 /// Interop with an Autobahn|Python session (tests/wamp_crossbar/autobahn_peer.py) on the
 /// same router, each side using its own serializer.
 fn peer(url: &str, format: Format) {
@@ -621,9 +708,10 @@ fn main() {
         println!("all peer checks passed");
         return;
     }
-    if argv.len() != 4 {
+    if argv.len() != 5 {
         eprintln!(
-            "usage: wamp_check WS_URL RS_URL AUTH_WS_URL | wamp_check peer WS_URL SERIALIZER"
+            "usage: wamp_check WS_URL RS_URL AUTH_WS_URL UNIX_URL | wamp_check peer WS_URL \
+             SERIALIZER | wamp_check reconnect WS_URL"
         );
         std::process::exit(2);
     }
@@ -632,5 +720,6 @@ fn main() {
         rpc_and_pubsub(&argv[2], format);
     }
     auth(&argv[3]);
+    more(&argv[1], &argv[4]);
     println!("all WAMP checks passed");
 }

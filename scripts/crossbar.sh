@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 ports="$("$venv/bin/python" tests/wamp_crossbar/config.py "$cbdir/.crossbar")"
-eval "$ports"   # ws=... rs=... auth=...
+eval "$ports"   # ws=... rs=... auth=... unix=...
 start_crossbar() {
     "$venv/bin/crossbar" start --cbdir "$cbdir/.crossbar" >>"$logs/crossbar.log" 2>&1 &
     pid=$!
@@ -53,7 +53,7 @@ stop_crossbar() {
 : >"$logs/crossbar.log"
 start_crossbar
 echo "crossbar.sh: Crossbar (pid $pid) on 127.0.0.1: ws $ws, rawsocket $rs, auth $auth"
-"$check" "ws://127.0.0.1:$ws/" "rs://127.0.0.1:$rs" "ws://127.0.0.1:$auth/"
+"$check" "ws://127.0.0.1:$ws/" "rs://127.0.0.1:$rs" "ws://127.0.0.1:$auth/" "unix://$unix"
 
 # Interop with Autobahn|Python sessions on the same router: each of their serializers
 # against a different one of ours (Crossbar translates between them).

@@ -5,7 +5,7 @@
 Realm `realm1`; an anonymous WebSocket transport (all four serializers), an anonymous
 RawSocket transport, and a WebSocket transport with ticket, WAMP-CRA (plain and salted),
 WAMP-SCRAM and cryptosign principals; everything on 127.0.0.1, on ports that were free a moment ago.
-Prints `ws=PORT rs=PORT auth=PORT`. The secrets here are test fixtures.
+Prints `ws=PORT rs=PORT auth=PORT unix=PATH` (RawSocket also on a Unix socket). The secrets here are test fixtures.
 """
 import json
 import os
@@ -70,6 +70,8 @@ def main():
             "transports": [
                 {"type": "websocket", "endpoint": endpoint(ws), "serializers": serializers},
                 {"type": "rawsocket", "endpoint": endpoint(rs), "serializers": serializers},
+                {"type": "rawsocket", "serializers": serializers,
+                 "endpoint": {"type": "unix", "path": os.path.join(os.path.abspath(cbdir), "router.sock")}},
                 {
                     "type": "websocket",
                     "endpoint": endpoint(authp),
@@ -94,7 +96,7 @@ def main():
     }
     with open(os.path.join(cbdir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
-    print(f"ws={ws} rs={rs} auth={authp}")
+    print(f"ws={ws} rs={rs} auth={authp} unix={os.path.join(os.path.abspath(cbdir), 'router.sock')}")
 
 
 if __name__ == "__main__":
