@@ -569,6 +569,45 @@ fn more(ws: &str, unix: &str) {
     callee.leave(T).unwrap();
 }
 
+/// `wss://` and `rss://` (RawSocket over TLS) with a test CA.
+fn tls(wss: &str, rss: &str, ca: &str) {
+    let config = ferrobahn::tls::client_config(&ferrobahn::TlsClientOptions {
+        root_pem: vec![std::fs::read(ca).expect("CA file")],
+        // Crossbar's TLS fails on ALPN it does not know.
+        alpn: Some(Vec::new()),
+        ..Default::default()
+    })
+    .unwrap();
+    let with_tls = |url: &str, f: Format| {
+        let mut o = ClientOptions::new("realm1").serializer(f);
+        o.tls = Some(config.clone());
+        Client::connect(url, o)
+    };
+    let callee = with_tls(rss, Format::MsgPack);
+    check("rss:// joined", callee.is_ok(), callee.as_ref().err());
+    let callee = callee.unwrap();
+    callee
+        .register("com.example.tls", RegisterOptions::default(), |_, _| {
+            Ok(args!["secure"])
+        })
+        .unwrap();
+    let caller = with_tls(wss, Format::Json);
+    check("wss:// joined", caller.is_ok(), caller.as_ref().err());
+    let r = caller.unwrap().call("com.example.tls", Args::new());
+    check(
+        "wss:// caller → rss:// callee",
+        matches!(&r, Ok(a) if a.get::<String>(0).ok().as_deref() == Some("secure")),
+        &r,
+    );
+    // Without the test CA the router's certificate is refused.
+    let r = Client::connect(wss, ClientOptions::new("realm1"));
+    check(
+        "wss:// with an unknown CA is refused",
+        matches!(&r, Err(WampError::Transport(e)) if e.contains("TLS")),
+        r.as_ref().err(),
+    );
+}
+
 /// Interop with an Autobahn|Python session (tests/wamp_crossbar/autobahn_peer.py) on the
 /// same router, each side using its own serializer.
 fn peer(url: &str, format: Format) {
@@ -708,10 +747,10 @@ fn main() {
         println!("all peer checks passed");
         return;
     }
-    if argv.len() != 5 {
+    if argv.len() != 8 {
         eprintln!(
-            "usage: wamp_check WS_URL RS_URL AUTH_WS_URL UNIX_URL | wamp_check peer WS_URL \
-             SERIALIZER | wamp_check reconnect WS_URL"
+            "usage: wamp_check WS_URL RS_URL AUTH_WS_URL UNIX_URL WSS_URL RSS_URL CA.pem | \
+             wamp_check peer WS_URL SERIALIZER | wamp_check reconnect WS_URL"
         );
         std::process::exit(2);
     }
@@ -721,5 +760,6 @@ fn main() {
     }
     auth(&argv[3]);
     more(&argv[1], &argv[4]);
+    tls(&argv[5], &argv[6], &argv[7]);
     println!("all WAMP checks passed");
 }

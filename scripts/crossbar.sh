@@ -26,8 +26,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A test CA and a localhost certificate (trustme, from the main venv) for the TLS transports.
+"$(AUTOBAHN_VENV= scripts/venv.sh)/bin/python" tests/interop/make_certs.py "$cbdir/.crossbar"
 ports="$("$venv/bin/python" tests/wamp_crossbar/config.py "$cbdir/.crossbar")"
-eval "$ports"   # ws=... rs=... auth=... unix=...
+eval "$ports"   # ws=... rs=... auth=... unix=... wss=... rss=...
 start_crossbar() {
     "$venv/bin/crossbar" start --cbdir "$cbdir/.crossbar" >>"$logs/crossbar.log" 2>&1 &
     pid=$!
@@ -35,7 +37,7 @@ start_crossbar() {
     for _ in $(seq 1 300); do
         if "$venv/bin/python" -c "
 import socket, sys
-for p in ($ws, $rs, $auth):
+for p in ($ws, $rs, $auth, $wss, $rss):
     socket.create_connection(('127.0.0.1', p), timeout=0.2).close()
 " 2>/dev/null; then ready=1; break; fi
         kill -0 "$pid" 2>/dev/null || break
@@ -53,7 +55,8 @@ stop_crossbar() {
 : >"$logs/crossbar.log"
 start_crossbar
 echo "crossbar.sh: Crossbar (pid $pid) on 127.0.0.1: ws $ws, rawsocket $rs, auth $auth"
-"$check" "ws://127.0.0.1:$ws/" "rs://127.0.0.1:$rs" "ws://127.0.0.1:$auth/" "unix://$unix"
+"$check" "ws://127.0.0.1:$ws/" "rs://127.0.0.1:$rs" "ws://127.0.0.1:$auth/" "unix://$unix" \
+    "wss://localhost:$wss/" "rss://localhost:$rss" "$cbdir/.crossbar/ca.pem"
 
 # Interop with Autobahn|Python sessions on the same router: each of their serializers
 # against a different one of ours (Crossbar translates between them).

@@ -67,10 +67,13 @@ pub struct TlsClientOptions {
     pub no_builtin_roots: bool,
     /// A client certificate chain and its private key, PEM.
     pub client_cert_pem: Option<(Vec<u8>, Vec<u8>)>,
+    /// ALPN protocols to offer (`None`: `http/1.1`; `Some(vec![])`: none; Crossbar.io's TLS
+    /// fails the handshake with an internal-error alert when offered ALPN it does not know).
+    pub alpn: Option<Vec<Vec<u8>>>,
 }
 
 /// Builds a client configuration: built-in roots plus extras, optional client certificate,
-/// ALPN `http/1.1`.
+/// ALPN `http/1.1` unless told otherwise.
 pub fn client_config(options: &TlsClientOptions) -> Result<Arc<rustls::ClientConfig>> {
     let mut roots = rustls::RootCertStore::empty();
     if !options.no_builtin_roots {
@@ -91,7 +94,10 @@ pub fn client_config(options: &TlsClientOptions) -> Result<Arc<rustls::ClientCon
             .map_err(Error::Tls)?,
         None => builder.with_no_client_auth(),
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = options
+        .alpn
+        .clone()
+        .unwrap_or_else(|| vec![b"http/1.1".to_vec()]);
     Ok(Arc::new(config))
 }
 

@@ -30,7 +30,9 @@ def free_port():
 def main():
     cbdir = sys.argv[1]
     os.makedirs(cbdir, exist_ok=True)
-    ws, rs, authp = free_port(), free_port(), free_port()
+    ws, rs, authp, wss, rss = (free_port() for _ in range(5))
+    # TLS transports when CBDIR holds server.pem / server.key (tests/interop/make_certs.py).
+    tls = os.path.exists(os.path.join(cbdir, "server.pem"))
     # The cryptosign test key: seed 0x4d * 32 (examples/wamp_check.rs uses the same).
     pub = Ed25519PrivateKey.from_private_bytes(bytes([0x4D] * 32)).public_key()
     pubkey = pub.public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
@@ -72,6 +74,12 @@ def main():
                 {"type": "rawsocket", "endpoint": endpoint(rs), "serializers": serializers},
                 {"type": "rawsocket", "serializers": serializers,
                  "endpoint": {"type": "unix", "path": os.path.join(os.path.abspath(cbdir), "router.sock")}},
+            ] + ([
+                {"type": "websocket", "serializers": serializers,
+                 "endpoint": dict(endpoint(wss), tls={"key": "server.key", "certificate": "server.pem"})},
+                {"type": "rawsocket", "serializers": serializers,
+                 "endpoint": dict(endpoint(rss), tls={"key": "server.key", "certificate": "server.pem"})},
+            ] if tls else []) + [
                 {
                     "type": "websocket",
                     "endpoint": endpoint(authp),
@@ -96,7 +104,8 @@ def main():
     }
     with open(os.path.join(cbdir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
-    print(f"ws={ws} rs={rs} auth={authp} unix={os.path.join(os.path.abspath(cbdir), 'router.sock')}")
+    print(f"ws={ws} rs={rs} auth={authp} unix={os.path.join(os.path.abspath(cbdir), 'router.sock')}"
+          + (f" wss={wss} rss={rss}" if tls else ""))
 
 
 if __name__ == "__main__":

@@ -78,6 +78,10 @@ pub struct ClientOptions {
     pub max_message: u32,
     /// WebSocket client customization.
     pub websocket: Option<Arc<WebSocketSetup>>,
+    /// TLS for `wss://` and `rss://` (default: the built-in Mozilla roots; see
+    /// [`crate::tls::client_config`] to add a root CA or a client certificate).
+    #[cfg(feature = "tls")]
+    pub tls: Option<Arc<crate::tls::rustls::ClientConfig>>,
 }
 
 impl ClientOptions {
@@ -94,6 +98,8 @@ impl ClientOptions {
             workers: 4,
             max_message: 16 << 20,
             websocket: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
@@ -817,6 +823,8 @@ impl Client {
             formats: &options.serializers,
             timeout: options.timeout,
             builder: setup_fn,
+            #[cfg(feature = "tls")]
+            tls: options.tls.clone(),
             max_message: options.max_message,
         })?;
         let format = connected.format;

@@ -37,6 +37,8 @@ pub(crate) struct Target<'a> {
     pub timeout: Duration,
     pub builder: Option<&'a dyn Fn(ClientBuilder) -> ClientBuilder>,
     pub max_message: u32,
+    #[cfg(feature = "tls")]
+    pub tls: Option<Arc<crate::tls::rustls::ClientConfig>>,
 }
 
 /// A connected transport: its halves, the serializer agreed, and the TLS channel binding.
@@ -59,7 +61,10 @@ pub(crate) fn connect(t: &Target<'_>) -> Result<Connected, WampError> {
         "rss" | "tcps" => {
             let (host, _) = host_port(t.url)?;
             let tcp = tcp_connect(t)?;
-            let config = crate::tls::client_config(&Default::default())?;
+            let config = match &t.tls {
+                Some(c) => Arc::clone(c),
+                None => default_tls()?,
+            };
             let tls = crate::tls::TlsStream::connect(config, &host, tcp, Some(t.timeout))?;
             let binding = tls.channel_binding();
             rawsocket_over(tls, t, binding)
@@ -75,6 +80,16 @@ pub(crate) fn connect(t: &Target<'_>) -> Result<Connected, WampError> {
             t.url
         ))),
     }
+}
+
+/// WAMP over TLS by default: the built-in roots, no ALPN (WAMP has no ALPN name, and
+/// Crossbar.io refuses handshakes that offer one it does not know).
+#[cfg(feature = "tls")]
+fn default_tls() -> Result<Arc<crate::tls::rustls::ClientConfig>, WampError> {
+    Ok(crate::tls::client_config(&crate::tls::TlsClientOptions {
+        alpn: Some(Vec::new()),
+        ..Default::default()
+    })?)
 }
 
 fn host_port(url: &str) -> Result<(String, u16), WampError> {
@@ -165,6 +180,13 @@ fn websocket(t: &Target<'_>) -> Result<Connected, WampError> {
     let mut settings = crate::Settings::default();
     settings.config.max_message_payload = t.max_message as u64;
     b = b.settings(settings);
+    #[cfg(feature = "tls")]
+    if t.url.starts_with("wss:") {
+        b = b.tls_config(match &t.tls {
+            Some(c) => Arc::clone(c),
+            None => default_tls()?,
+        });
+    }
     if let Some(f) = t.builder {
         b = f(b);
     }
