@@ -19,7 +19,7 @@
 //!   each ending in a *full* flush, which makes miniz forget its dictionary: every distance
 //!   stays below 2^N. Runs of 4 KiB and more cost little (ratio 4.7 instead of 5.5 at 12 bits
 //!   on JSON-like text).
-//! - `N` = 8..=11: our [`small_window`] encoder, a greedy LZ77 whose hash chains never
+//! - `N` = 8..=11: our `small_window` encoder, a greedy LZ77 whose hash chains never
 //!   reach past the window, with fixed Huffman codes. Runs of 256..2048 bytes made miniz
 //!   clear 128 KiB and build a Huffman table per run (15 MB/s at 8 bits); this encoder
 //!   searches inside the window itself, and holds 5–27 KiB instead of 312 KiB.

@@ -2,7 +2,7 @@
 //! advanced profiles uses, as fields; every other key kept in `extra` (the dictionary as it
 //! arrived) and written back out, so a router forwards what it does not understand.
 //!
-//! Each type is declared with [`dict!`]: its fields, their wire keys and value types. Values
+//! Each type is declared with the `dict!` macro: its fields, their wire keys and value types. Values
 //! borrow from the input ([`Str`], [`Raw`]); lists (`exclude`, `eligible`, `authmethods`)
 //! stay [`Raw`] with typed iterators ([`ids`], [`strs`]).
 
@@ -295,7 +295,7 @@ pub type RoleDetails<'a> = Raw<'a>;
 
 dict! {
     /// `roles` in HELLO and WELCOME: which roles the peer plays, each with its features
-    /// (see [`features`]).
+    /// (see [`has_feature`]).
     pub struct Roles<'a> {
         /// Client roles.
         caller: RoleDetails<'a> = "caller",
