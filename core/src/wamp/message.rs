@@ -336,6 +336,11 @@ pub struct Invocation<'a> {
     pub payload: Payload<'a>,
 }
 
+/// Directions for [`Message::decode_body`]: both, router to client, client to router.
+const ANY_DIRECTION: u8 = 0;
+const TO_CLIENT: u8 = 1;
+const TO_ROUTER: u8 = 2;
+
 /// A WAMP message, borrowing from the bytes it was decoded from.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[allow(missing_docs)]
@@ -408,27 +413,48 @@ impl<'a> Message<'a> {
     /// Decodes one message (one WebSocket message or RawSocket frame; batched transports
     /// split first, see [`super::batched`]).
     pub fn decode(format: Format, bytes: &'a [u8]) -> Result<Self, Error> {
+        Self::decode_in::<ANY_DIRECTION>(format, bytes)
+    }
+
+    /// Decodes only what a router sends a client (WELCOME, ABORT, CHALLENGE, GOODBYE,
+    /// ERROR, the acknowledgements, EVENT, RESULT, INVOCATION, INTERRUPT); anything else
+    /// is [`ErrorKind::UnknownMessage`]. The decoders of the other messages are then not
+    /// linked: what a device without much flash uses.
+    pub fn decode_from_router(format: Format, bytes: &'a [u8]) -> Result<Self, Error> {
+        Self::decode_in::<TO_CLIENT>(format, bytes)
+    }
+
+    /// Decodes only what a client sends a router.
+    pub fn decode_from_client(format: Format, bytes: &'a [u8]) -> Result<Self, Error> {
+        Self::decode_in::<TO_ROUTER>(format, bytes)
+    }
+
+    fn decode_in<const D: u8>(format: Format, bytes: &'a [u8]) -> Result<Self, Error> {
         let mut r = Reader::new(format, bytes);
         match r.next()? {
             Token::Array(_) => {}
             _ => return Err(Error::new(ErrorKind::WrongType, "a message list")),
         }
         let code = r.u64()?;
-        let m = Self::decode_body(code, &mut r)?;
+        let m = Self::decode_body::<D>(code, &mut r)?;
         r.finish()?;
         Ok(m)
     }
 
-    fn decode_body(code: u64, r: &mut Reader<'a>) -> Result<Self, Error> {
+    /// The body of a message of type `code`. Each arm's guard is constant for a given
+    /// direction `D`, so a one-directional decoder compiles without the other arms.
+    fn decode_body<const D: u8>(code: u64, r: &mut Reader<'a>) -> Result<Self, Error> {
         use code::*;
+        let to_client = D != TO_ROUTER;
+        let to_router = D != TO_CLIENT;
         let m = match code {
-            HELLO => {
+            HELLO if to_router => {
                 let realm = r.str()?;
                 let details = HelloDetails::read_from(r)?;
                 end(r)?;
                 Message::Hello(Hello { realm, details })
             }
-            WELCOME => {
+            WELCOME if to_client => {
                 let session = id_of(r)?;
                 let details = WelcomeDetails::read_from(r)?;
                 end(r)?;
@@ -445,13 +471,13 @@ impl<'a> Message<'a> {
                     Message::Goodbye(x)
                 }
             }
-            CHALLENGE => {
+            CHALLENGE if to_client => {
                 let authmethod = r.str()?;
                 let extra = ChallengeExtra::read_from(r)?;
                 end(r)?;
                 Message::Challenge(Challenge { authmethod, extra })
             }
-            AUTHENTICATE => {
+            AUTHENTICATE if to_router => {
                 let signature = r.str()?;
                 let extra = Details::read_from(r)?;
                 end(r)?;
@@ -471,7 +497,7 @@ impl<'a> Message<'a> {
                     payload,
                 })
             }
-            PUBLISH => {
+            PUBLISH if to_router => {
                 let request = id_of(r)?;
                 let options = PublishOptions::read_from(r)?;
                 let topic = r.str()?;
@@ -483,7 +509,10 @@ impl<'a> Message<'a> {
                     payload,
                 })
             }
-            PUBLISHED | SUBSCRIBED | UNSUBSCRIBE | REGISTERED | UNREGISTER => {
+            PUBLISHED | SUBSCRIBED | REGISTERED | UNSUBSCRIBE | UNREGISTER
+                if (to_client && matches!(code, PUBLISHED | SUBSCRIBED | REGISTERED))
+                    || (to_router && matches!(code, UNSUBSCRIBE | UNREGISTER)) =>
+            {
                 let request = id_of(r)?;
                 let id = id_of(r)?;
                 end(r)?;
@@ -496,7 +525,7 @@ impl<'a> Message<'a> {
                     _ => Message::Unregister(a),
                 }
             }
-            SUBSCRIBE => {
+            SUBSCRIBE if to_router => {
                 let request = id_of(r)?;
                 let options = SubscribeOptions::read_from(r)?;
                 let topic = r.str()?;
@@ -507,7 +536,7 @@ impl<'a> Message<'a> {
                     topic,
                 })
             }
-            UNSUBSCRIBED | UNREGISTERED => {
+            UNSUBSCRIBED | UNREGISTERED if to_client => {
                 let request = id_or_zero(r)?;
                 let details = opt_dict(r)?;
                 let u = Unacked { request, details };
@@ -517,7 +546,7 @@ impl<'a> Message<'a> {
                     Message::Unregistered(u)
                 }
             }
-            EVENT => {
+            EVENT if to_client => {
                 let subscription = id_of(r)?;
                 let publication = id_of(r)?;
                 let details = EventDetails::read_from(r)?;
@@ -529,7 +558,7 @@ impl<'a> Message<'a> {
                     payload,
                 })
             }
-            EVENT_RECEIVED => {
+            EVENT_RECEIVED if to_router => {
                 let publication = id_of(r)?;
                 let (details, payload) = if r.at_end()? {
                     (None, Payload::default())
@@ -542,7 +571,7 @@ impl<'a> Message<'a> {
                     payload,
                 })
             }
-            CALL => {
+            CALL if to_router => {
                 let request = id_of(r)?;
                 let options = CallOptions::read_from(r)?;
                 let procedure = r.str()?;
@@ -554,7 +583,9 @@ impl<'a> Message<'a> {
                     payload,
                 })
             }
-            CANCEL | INTERRUPT => {
+            CANCEL | INTERRUPT
+                if (to_router && code == CANCEL) || (to_client && code == INTERRUPT) =>
+            {
                 let request = id_of(r)?;
                 let options = CancelOptions::read_from(r)?;
                 end(r)?;
@@ -565,7 +596,7 @@ impl<'a> Message<'a> {
                     Message::Interrupt(c)
                 }
             }
-            RESULT | YIELD => {
+            RESULT | YIELD if (to_client && code == RESULT) || (to_router && code == YIELD) => {
                 let request = id_of(r)?;
                 let details = ResultDetails::read_from(r)?;
                 let payload = Payload::read(r)?;
@@ -580,7 +611,7 @@ impl<'a> Message<'a> {
                     Message::Yield(o)
                 }
             }
-            REGISTER => {
+            REGISTER if to_router => {
                 let request = id_of(r)?;
                 let options = RegisterOptions::read_from(r)?;
                 let procedure = r.str()?;
@@ -591,7 +622,7 @@ impl<'a> Message<'a> {
                     procedure,
                 })
             }
-            INVOCATION => {
+            INVOCATION if to_client => {
                 let request = id_of(r)?;
                 let registration = id_of(r)?;
                 let details = InvocationDetails::read_from(r)?;
@@ -646,8 +677,22 @@ impl<'a> Message<'a> {
         self.write(&mut w)
     }
 
+    /// [`encode`](Self::encode), inlined into the caller: where the message's type is
+    /// known there (a client session writing a CALL), only that type's encoder is compiled
+    /// in. For devices short of flash; elsewhere prefer `encode`.
+    #[inline(always)]
+    pub fn encode_inline<O: Out + ?Sized>(&self, format: Format, out: &mut O) -> Result<(), Error> {
+        let mut w = Writer::new(format, out);
+        self.write_inline(&mut w)
+    }
+
     /// Encodes the message with an existing writer.
     pub fn write<O: Out + ?Sized>(&self, w: &mut Writer<'_, O>) -> Result<(), Error> {
+        self.write_inline(w)
+    }
+
+    #[inline(always)]
+    fn write_inline<O: Out + ?Sized>(&self, w: &mut Writer<'_, O>) -> Result<(), Error> {
         let code = self.code();
         match self {
             Message::Hello(m) => {
@@ -846,6 +891,29 @@ mod tests {
         let mut out = SliceOut::new(buf);
         m.encode(format, &mut out).unwrap();
         out.as_slice().len()
+    }
+
+    #[test]
+    fn one_directional_decoders_refuse_the_other_direction() {
+        let call = br#"[48,1,{},"com.x"]"#;
+        let result = br#"[50,1,{}]"#;
+        let goodbye = br#"[6,{},"wamp.close.normal"]"#;
+        assert!(Message::decode_from_client(Format::Json, call).is_ok());
+        assert_eq!(
+            Message::decode_from_router(Format::Json, call)
+                .unwrap_err()
+                .kind,
+            ErrorKind::UnknownMessage
+        );
+        assert!(Message::decode_from_router(Format::Json, result).is_ok());
+        assert!(Message::decode_from_client(Format::Json, result).is_err());
+        // Both directions: GOODBYE, ABORT, ERROR.
+        assert!(Message::decode_from_router(Format::Json, goodbye).is_ok());
+        assert!(Message::decode_from_client(Format::Json, goodbye).is_ok());
+        // INTERRUPT is the router's, CANCEL the client's.
+        assert!(Message::decode_from_router(Format::Json, br#"[69,1,{}]"#).is_ok());
+        assert!(Message::decode_from_client(Format::Json, br#"[69,1,{}]"#).is_err());
+        assert!(Message::decode_from_client(Format::Json, br#"[49,1,{}]"#).is_ok());
     }
 
     #[test]

@@ -372,12 +372,15 @@ pub struct Session<R: Requests> {
     requests: R,
 }
 
+/// Writes one message. Inlined: each request method builds a message of a known type, so
+/// only the encoders of the messages a client sends are linked.
+#[inline(always)]
 fn encode<O: Out + ?Sized>(
     m: &Message<'_>,
     format: Format,
     out: &mut O,
 ) -> Result<(), SessionError> {
-    m.encode(format, out).map_err(SessionError::Codec)
+    m.encode_inline(format, out).map_err(SessionError::Codec)
 }
 
 impl<R: Requests + Default> Session<R> {
@@ -554,6 +557,8 @@ impl<R: Requests> Session<R> {
     }
 
     /// Writes a message for a request just started; forgets the request if that fails.
+    /// (Inlined, like [`encode`]: the message's type is known where it is called.)
+    #[inline(always)]
     fn send<O: Out + ?Sized>(
         &mut self,
         id: u64,

@@ -124,7 +124,7 @@ pub fn run<S: Read + Write>(
 
     loop {
         let bytes = link.recv()?;
-        let msg = Message::decode(format, bytes).map_err(|_| DeviceError::Malformed)?;
+        let msg = Message::decode_from_router(format, bytes).map_err(|_| DeviceError::Malformed)?;
         out.clear();
         let event = session.handle(msg, &mut out);
         // Owed answers (GOODBYE, ABORT) go out first.
