@@ -177,6 +177,46 @@ fn write_unknown<O: Out + ?Sized>(
     Ok(())
 }
 
+/// Reads a dictionary at `r`: for each entry whose key is `keys[i]` (and whose value is
+/// not null), `field(i, r)` reads the value; other entries are skipped. Returns the whole
+/// dictionary as raw bytes when it had keys not in `keys` (kept for forwarding). Shared by
+/// every [`dict!`] type, so that each type only adds its field dispatch to the code size.
+fn read_dict<'a>(
+    r: &mut Reader<'a>,
+    keys: &[&str],
+    field: &mut dyn FnMut(usize, &mut Reader<'a>) -> Result<(), Error>,
+) -> Result<Option<Raw<'a>>, Error> {
+    let start = r.value_start()?;
+    match r.next()? {
+        Token::Map(_) => {}
+        Token::End => return Err(Error::new(ErrorKind::Arity, "more elements")),
+        _ => return Err(Error::new(ErrorKind::WrongType, "a dictionary")),
+    }
+    let mut unknown = false;
+    while !r.at_end()? {
+        let k = match r.next()? {
+            Token::Str(k) => k,
+            _ => return Err(Error::new(ErrorKind::WrongType, "a string key")),
+        };
+        match keys.iter().position(|key| k.eq_str(key)) {
+            // null: as if absent (some routers send optional keys as null).
+            Some(i) => {
+                if !r.null_next()? {
+                    field(i, r)?;
+                }
+            }
+            None => {
+                r.skip()?;
+                unknown = true;
+            }
+        }
+    }
+    Ok(unknown.then(|| Raw {
+        format: r.format(),
+        bytes: &r.input()[start..r.position()],
+    }))
+}
+
 /// Declares a typed dictionary: `field: Type = "wire_key"`.
 macro_rules! dict {
     ($(#[$m:meta])* pub struct $name:ident<'a> {
@@ -220,35 +260,21 @@ macro_rules! dict {
 
             /// Reads the dictionary straight from a reader positioned at it, in one pass.
             pub fn read_from(r: &mut Reader<'a>) -> Result<Self, Error> {
-                let start = r.value_start()?;
-                match r.next()? {
-                    Token::Map(_) => {}
-                    Token::End => return Err(Error::new(ErrorKind::Arity, "more elements")),
-                    _ => return Err(Error::new(ErrorKind::WrongType, "a dictionary")),
-                }
                 let mut s = Self::default();
-                let mut unknown = false;
-                while !r.at_end()? {
-                    let k = match r.next()? {
-                        Token::Str(k) => k,
-                        _ => return Err(Error::new(ErrorKind::WrongType, "a string key")),
-                    };
-                    $(if k.eq_str($key) {
-                        // null: as if absent (some routers send optional keys as null).
-                        if !r.null_next()? {
+                // The loop over entries is shared by every dictionary type (`read_dict`);
+                // only this field dispatch is per type.
+                s.extra = read_dict(r, Self::KEYS, &mut |i, r| {
+                    let mut n = 0usize;
+                    $(
+                        if i == n {
                             s.$field = Some(<$ty as Field<'a>>::read_from(r)?);
+                            return Ok(());
                         }
-                        continue;
-                    })*
-                    r.skip()?;
-                    unknown = true;
-                }
-                if unknown {
-                    s.extra = Some(Raw {
-                        format: r.format(),
-                        bytes: &r.input()[start..r.position()],
-                    });
-                }
+                        n += 1;
+                    )*
+                    let _ = n;
+                    Ok(())
+                })?;
                 Ok(s)
             }
 

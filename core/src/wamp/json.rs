@@ -7,6 +7,11 @@
 //! `itoa`. Binary values follow WAMP's convention: a string whose first character is U+0000
 //! (`"\u0000"` in the text), then standard base64 of the bytes.
 //!
+//! Floats (a fraction or an exponent) need the `json-float` feature, on in `wamp-all`:
+//! without it a device saves the float parser's and `ryu`'s tables (~25 KB of flash), such
+//! numbers are [`ErrorKind::Unsupported`] when decoded, and payloads holding them are still
+//! checked and passed on as bytes.
+//!
 //! Numbers: integers without fraction or exponent are read as `u64` / `i64` when they fit
 //! (IDs up to 2^53 and full-range 64-bit payload integers round-trip), anything else as
 //! `f64`. Non-finite floats cannot be written (JSON has none): they are an error. So is a
@@ -475,11 +480,27 @@ fn number<'a>(input: &[u8], pos: &mut usize, lazy: bool) -> Result<Token<'a>, Er
             return Ok(Token::I64((v as i64).wrapping_neg()));
         }
     }
+    parse_float(&input[start..i])
+}
+
+/// A number that is not a 64-bit integer, as `f64`.
+#[cfg(feature = "json-float")]
+fn parse_float<'a>(text: &[u8]) -> Result<Token<'a>, Error> {
     // ASCII digits, signs, '.', 'e': valid UTF-8.
-    let text = core::str::from_utf8(&input[start..i]).map_err(|_| Error::syntax("a number"))?;
+    let text = core::str::from_utf8(text).map_err(|_| Error::syntax("a number"))?;
     text.parse::<f64>()
         .map(Token::F64)
         .map_err(|_| Error::syntax("a number"))
+}
+
+/// Without `json-float`, fractions and exponents are refused (a device saves the float
+/// parser's tables).
+#[cfg(not(feature = "json-float"))]
+fn parse_float<'a>(_: &[u8]) -> Result<Token<'a>, Error> {
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        "an integer (JSON floats need the json-float feature)",
+    ))
 }
 
 /// Reads a string starting at the opening quote; checks escapes and UTF-8.
@@ -628,7 +649,13 @@ pub(crate) fn write<O: Out + ?Sized>(w: &mut Writer<'_, O>, t: Token<'_>) -> Res
             if !v.is_finite() {
                 return Err(Error::new(ErrorKind::OutOfRange, "a finite number"));
             }
-            w.out.put(ryu::Buffer::new().format_finite(v).as_bytes())?
+            #[cfg(feature = "json-float")]
+            w.out.put(ryu::Buffer::new().format_finite(v).as_bytes())?;
+            #[cfg(not(feature = "json-float"))]
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "an integer (JSON floats need the json-float feature)",
+            ));
         }
         Token::Str(s) => {
             if s.chars().next() == Some('\0') {
