@@ -21,6 +21,25 @@ pub trait Field<'a>: Sized {
     }
     /// Writes the field's value.
     fn write<O: Out + ?Sized>(&self, w: &mut Writer<'_, O>) -> Result<(), Error>;
+    /// Reads the field's value into `slot`: one out-of-line function per value type, so a
+    /// dictionary's field dispatch is a compare and a call per field (code size on devices).
+    #[inline(never)]
+    fn read_into(r: &mut Reader<'a>, slot: &mut Option<Self>) -> Result<(), Error> {
+        *slot = Some(Self::read_from(r)?);
+        Ok(())
+    }
+    /// For [`write_dict`]: whether `slot` is set, and with a writer, writes its value.
+    #[inline(never)]
+    fn write_slot<O: Out + ?Sized>(
+        slot: &Option<Self>,
+        w: Option<&mut Writer<'_, O>>,
+    ) -> Result<bool, Error> {
+        match (slot, w) {
+            (None, _) => Ok(false),
+            (Some(_), None) => Ok(true),
+            (Some(v), Some(w)) => v.write(w).map(|()| true),
+        }
+    }
 }
 
 impl<'a> Field<'a> for bool {
@@ -217,6 +236,30 @@ fn read_dict<'a>(
     }))
 }
 
+/// Writes a dictionary: `field(i, None)` says whether the field of `keys[i]` is set,
+/// `field(i, Some(w))` writes its value; then the entries of `extra` with other keys. Shared by
+/// every [`dict!`] type, like [`read_dict`].
+fn write_dict<O: Out + ?Sized>(
+    w: &mut Writer<'_, O>,
+    keys: &[&str],
+    extra: Option<Raw<'_>>,
+    field: &mut dyn FnMut(usize, Option<&mut Writer<'_, O>>) -> Result<bool, Error>,
+) -> Result<(), Error> {
+    let mut n = count_unknown(extra, keys)?;
+    for i in 0..keys.len() {
+        n += usize::from(field(i, None)?);
+    }
+    w.map(n)?;
+    for (i, key) in keys.iter().enumerate() {
+        if field(i, None)? {
+            w.str(key)?;
+            field(i, Some(w))?;
+        }
+    }
+    write_unknown(extra, keys, w)?;
+    w.end()
+}
+
 /// Declares a typed dictionary: `field: Type = "wire_key"`.
 macro_rules! dict {
     ($(#[$m:meta])* pub struct $name:ident<'a> {
@@ -267,8 +310,7 @@ macro_rules! dict {
                     let mut n = 0usize;
                     $(
                         if i == n {
-                            s.$field = Some(<$ty as Field<'a>>::read_from(r)?);
-                            return Ok(());
+                            return <$ty as Field<'a>>::read_into(r, &mut s.$field);
                         }
                         n += 1;
                     )*
@@ -280,15 +322,19 @@ macro_rules! dict {
 
             /// Writes the dictionary: set fields, then the unknown entries kept.
             pub fn write<O: Out + ?Sized>(&self, w: &mut Writer<'_, O>) -> Result<(), Error> {
-                let mut n = count_unknown(self.extra, Self::KEYS)?;
-                $(if self.$field.is_some() { n += 1; })*
-                w.map(n)?;
-                $(if let Some(v) = &self.$field {
-                    w.str($key)?;
-                    Field::write(v, w)?;
-                })*
-                write_unknown(self.extra, Self::KEYS, w)?;
-                w.end()
+                // The loop over keys is shared by every dictionary type (`write_dict`); only
+                // this field dispatch is per type.
+                write_dict(w, Self::KEYS, self.extra, &mut |i, w| {
+                    let mut n = 0usize;
+                    $(
+                        if i == n {
+                            return <$ty as Field<'a>>::write_slot(&self.$field, w);
+                        }
+                        n += 1;
+                    )*
+                    let _ = (n, w);
+                    Ok(false)
+                })
             }
         }
 
