@@ -28,6 +28,8 @@ pub mod link;
 pub mod message;
 pub mod out;
 pub mod rawsocket;
+#[cfg(feature = "router")]
+pub mod router;
 pub mod session;
 pub mod uri;
 pub mod value;
