@@ -103,6 +103,24 @@ pub fn encode<O: Out + ?Sized>(
     msg.encode(format, out)
 }
 
+/// Appends one already-serialized message to a batch in `format` (what a router does with
+/// the bytes it routes).
+pub fn encode_bytes<O: Out + ?Sized>(
+    bytes: &[u8],
+    format: Format,
+    sep: JsonSeparator,
+    out: &mut O,
+) -> Result<(), Error> {
+    if format == Format::Json {
+        out.put(bytes)?;
+        return out.put(&[sep.byte()]);
+    }
+    let len = u32::try_from(bytes.len())
+        .map_err(|_| Error::new(ErrorKind::OutOfRange, "a message below 4 GiB"))?;
+    out.put(&len.to_be_bytes())?;
+    out.put(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::message::Ack;

@@ -133,9 +133,9 @@ fn tcp_connect(t: &Target<'_>) -> Result<TcpStream, WampError> {
 
 // --- WebSocket ---------------------------------------------------------------------------
 
-struct WsSender {
-    writer: crate::Writer,
-    text: bool,
+pub(crate) struct WsSender {
+    pub(crate) writer: crate::Writer,
+    pub(crate) text: bool,
 }
 
 impl Sender for WsSender {
@@ -155,8 +155,8 @@ impl Sender for WsSender {
     }
 }
 
-struct WsReceiver {
-    reader: crate::Reader,
+pub(crate) struct WsReceiver {
+    pub(crate) reader: crate::Reader,
 }
 
 impl Receiver for WsReceiver {
@@ -213,9 +213,9 @@ fn websocket(t: &Target<'_>) -> Result<Connected, WampError> {
 
 // --- RawSocket ---------------------------------------------------------------------------
 
-struct RsSender<S> {
-    stream: Mutex<S>,
-    peer_max: u32,
+pub(crate) struct RsSender<S> {
+    pub(crate) stream: Mutex<S>,
+    pub(crate) peer_max: u32,
 }
 
 impl<S: Stream> RsSender<S> {
@@ -241,10 +241,10 @@ impl<S: Stream> Sender for RsSender<S> {
     }
 }
 
-struct RsReceiver<S> {
-    stream: S,
-    sender: Arc<RsSender<S>>,
-    our_max: u32,
+pub(crate) struct RsReceiver<S> {
+    pub(crate) stream: S,
+    pub(crate) sender: Arc<RsSender<S>>,
+    pub(crate) our_max: u32,
 }
 
 impl<S: Stream> Receiver for RsReceiver<S> {

@@ -22,6 +22,7 @@ mod component;
 mod link;
 mod payload;
 mod pool;
+pub mod router;
 mod scram;
 
 pub use client::{

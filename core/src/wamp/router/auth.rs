@@ -100,9 +100,9 @@ impl<E: Entropy> Router<E> {
                 }
                 method => {
                     let principal = match (&authid, method) {
-                        (Some(id), _) => config
-                            .principal(id)
-                            .filter(|p| p.secret.method() == method),
+                        (Some(id), _) => {
+                            config.principal(id).filter(|p| p.secret.method() == method)
+                        }
                         // cryptosign may name the key instead of an authid.
                         (None, "cryptosign") => authextra(&h.details, "pubkey").and_then(|pk| {
                             config.principals.iter().find(|p| match &p.secret {
@@ -215,7 +215,10 @@ impl<E: Entropy> Router<E> {
                 challenge_text = super::super::auth::hex_into(&data, &mut hex)
                     .unwrap_or_default()
                     .to_string();
-                let binding = self.conns.get(&conn).and_then(|c| c.transport.channel_binding);
+                let binding = self
+                    .conns
+                    .get(&conn)
+                    .and_then(|c| c.transport.channel_binding);
                 let wants = authextra(hello, "channel_binding");
                 if wants.as_deref() == Some("tls-exporter") {
                     match binding {
@@ -289,9 +292,16 @@ impl<E: Entropy> Router<E> {
             Expect::Cryptosign { data, keys } => verify_cryptosign(&sig, data, keys),
         };
         if ok {
-            self.welcome(conn, p.realm, p.authid, p.authrole, p.method, p.provider, out);
+            self.welcome(
+                conn, p.realm, p.authid, p.authrole, p.method, p.provider, out,
+            );
         } else {
-            self.abort(conn, uris::AUTHENTICATION_FAILED, "authentication failed", out);
+            self.abort(
+                conn,
+                uris::AUTHENTICATION_FAILED,
+                "authentication failed",
+                out,
+            );
         }
     }
 

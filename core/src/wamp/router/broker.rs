@@ -149,7 +149,10 @@ impl Filter {
             && !has(&self.exclude_authrole, authrole)
             && self.eligible.as_ref().is_none_or(|l| l.contains(&session))
             && self.eligible_authid.as_ref().is_none_or(|l| has(l, authid))
-            && self.eligible_authrole.as_ref().is_none_or(|l| has(l, authrole))
+            && self
+                .eligible_authrole
+                .as_ref()
+                .is_none_or(|l| has(l, authrole))
     }
 }
 
@@ -170,7 +173,14 @@ impl<E: Entropy> Router<E> {
         }
         if self.authorize(conn, &uri, Action4::Subscribe).is_none() {
             let msg = alloc::format!("not authorized to subscribe to topic '{uri}'");
-            return self.error(conn, code::SUBSCRIBE, m.request, uris::NOT_AUTHORIZED, &msg, out);
+            return self.error(
+                conn,
+                code::SUBSCRIBE,
+                m.request,
+                uris::NOT_AUTHORIZED,
+                &msg,
+                out,
+            );
         }
         let broker = &mut self.realms[realm].broker;
         let (id, added) = match broker.lookup(&uri, policy) {
@@ -266,7 +276,10 @@ impl<E: Entropy> Router<E> {
                 msgs.push(b);
             }
         }
-        out.extend(msgs.into_iter().map(|bytes| Action::Send { to: conn, bytes }));
+        out.extend(
+            msgs.into_iter()
+                .map(|bytes| Action::Send { to: conn, bytes }),
+        );
     }
 
     pub(super) fn unsubscribe(&mut self, conn: ConnId, request: u64, id: u64, out: &mut Outbox) {
@@ -361,13 +374,27 @@ impl<E: Entropy> Router<E> {
         let Some(permission) = self.authorize(conn, &uri, Action4::Publish) else {
             if ack {
                 let msg = alloc::format!("not authorized to publish to topic '{uri}'");
-                self.error(conn, code::PUBLISH, m.request, uris::NOT_AUTHORIZED, &msg, out);
+                self.error(
+                    conn,
+                    code::PUBLISH,
+                    m.request,
+                    uris::NOT_AUTHORIZED,
+                    &msg,
+                    out,
+                );
             }
             return;
         };
         let Ok(filter) = Filter::from_options(o, conn) else {
             if ack {
-                self.error(conn, code::PUBLISH, m.request, uris::INVALID_ARGUMENT, "", out);
+                self.error(
+                    conn,
+                    code::PUBLISH,
+                    m.request,
+                    uris::INVALID_ARGUMENT,
+                    "",
+                    out,
+                );
             }
             return;
         };

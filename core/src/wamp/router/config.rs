@@ -209,7 +209,10 @@ mod tests {
             }],
             ..RealmConfig::open("r")
         };
-        assert!(!realm.permission("user", "com.x.get").call, "prefix beats wildcard");
+        assert!(
+            !realm.permission("user", "com.x.get").call,
+            "prefix beats wildcard"
+        );
         assert!(realm.permission("user", "com.app.x").call, "longest prefix");
         assert!(!realm.permission("user", "com.app.secret").call, "exact");
         assert!(!realm.permission("user", "org.x").call, "nothing matches");

@@ -13,7 +13,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::super::dict::{
-    CallOptions, CancelMode, CancelOptions, Invoke, InvocationDetails, ResultDetails,
+    CallOptions, CancelMode, CancelOptions, InvocationDetails, Invoke, ResultDetails,
 };
 use super::super::id::Entropy;
 use super::super::message::{
@@ -96,8 +96,7 @@ impl Dealer {
         }
         let mut best: Option<(usize, &Registration)> = None;
         for r in self.regs.values().filter(|r| r.match_ == Match::Prefix) {
-            if uri::matches(&r.uri, Match::Prefix, uri)
-                && best.is_none_or(|(l, _)| r.uri.len() > l)
+            if uri::matches(&r.uri, Match::Prefix, uri) && best.is_none_or(|(l, _)| r.uri.len() > l)
             {
                 best = Some((r.uri.len(), r));
             }
@@ -135,13 +134,29 @@ impl<E: Entropy> Router<E> {
         }
         if self.authorize(conn, &uri, Action4::Register).is_none() {
             let msg = alloc::format!("not authorized to register procedure '{uri}'");
-            return self.error(conn, code::REGISTER, m.request, uris::NOT_AUTHORIZED, &msg, out);
+            return self.error(
+                conn,
+                code::REGISTER,
+                m.request,
+                uris::NOT_AUTHORIZED,
+                &msg,
+                out,
+            );
         }
         let dealer = &mut self.realms[realm].dealer;
         let id = match dealer.lookup(&uri, policy) {
             Some(id) => {
                 let r = dealer.regs.get_mut(&id).expect("indexed");
-                if r.invoke == Invoke::Single || invoke == Invoke::Single || r.invoke != invoke {
+                if r.invoke != invoke {
+                    let error = if r.invoke == Invoke::Single || invoke == Invoke::Single {
+                        uris::PROCEDURE_ALREADY_EXISTS
+                    } else {
+                        uris::DIFFERENT_INVOCATION_POLICY
+                    };
+                    let msg = alloc::format!("register for already registered procedure '{uri}'");
+                    return self.error(conn, code::REGISTER, m.request, error, &msg, out);
+                }
+                if r.invoke == Invoke::Single {
                     let msg = alloc::format!("register for already registered procedure '{uri}'");
                     return self.error(
                         conn,
@@ -272,7 +287,14 @@ impl<E: Entropy> Router<E> {
                 return self.meta_call(conn, m, &uri, out);
             }
             let msg = alloc::format!("no callee registered for procedure <{uri}>");
-            return self.error(conn, code::CALL, m.request, uris::NO_SUCH_PROCEDURE, &msg, out);
+            return self.error(
+                conn,
+                code::CALL,
+                m.request,
+                uris::NO_SUCH_PROCEDURE,
+                &msg,
+                out,
+            );
         };
         let pick = self.entropy.next_u64();
         let dealer = &mut self.realms[realm].dealer;
@@ -493,8 +515,9 @@ impl<E: Entropy> Router<E> {
         }
     }
 
-    /// Calls whose `timeout` passed: the caller gets `wamp.error.timeout`... as Crossbar,
-    /// `wamp.error.canceled`; the callee an INTERRUPT (killnowait) when it can take one.
+    /// Calls whose `timeout` (milliseconds, as the spec says) passed: the caller gets
+    /// `wamp.error.canceled` with "timeout reached" (as Crossbar.io), the callee an INTERRUPT
+    /// (killnowait) when it can take one.
     pub(super) fn expire_calls(&mut self, realm: usize, now: u64, out: &mut Outbox) {
         let due: Vec<u64> = self.realms[realm]
             .dealer
@@ -507,7 +530,11 @@ impl<E: Entropy> Router<E> {
             let Some(call) = self.finish_call(realm, request) else {
                 continue;
             };
-            if self.conns.get(&call.callee).is_some_and(|c| c.callee_cancel) {
+            if self
+                .conns
+                .get(&call.callee)
+                .is_some_and(|c| c.callee_cancel)
+            {
                 let i = Message::Interrupt(Cancel {
                     request,
                     options: CancelOptions {
@@ -523,8 +550,8 @@ impl<E: Entropy> Router<E> {
                     call.caller,
                     code::CALL,
                     call.caller_request,
-                    uris::TIMEOUT,
-                    "call timed out",
+                    uris::CANCELED,
+                    "timeout reached",
                     out,
                 );
             }
@@ -562,7 +589,10 @@ impl<E: Entropy> Router<E> {
             };
             if as_caller {
                 if call.callee != conn
-                    && self.conns.get(&call.callee).is_some_and(|c| c.callee_cancel)
+                    && self
+                        .conns
+                        .get(&call.callee)
+                        .is_some_and(|c| c.callee_cancel)
                 {
                     let i = Message::Interrupt(Cancel {
                         request,

@@ -14,7 +14,7 @@ use super::super::id::Entropy;
 use super::super::message::{code, Call, Message, Outcome, Payload, Reason};
 use super::super::uri::Match;
 use super::super::value::{Format, Raw, Reader, Str, Token, Writer};
-use super::{text, uris, Action, ConnId, Conn, Outbox, Router};
+use super::{text, uris, Action, Conn, ConnId, Outbox, Router};
 
 type W<'o> = Writer<'o, Vec<u8>>;
 
@@ -363,16 +363,14 @@ impl<E: Entropy> Router<E> {
         }
     }
 
-    /// `wamp.session.on_leave` with `[session, authid, authrole]`.
+    /// `wamp.session.on_leave` with `[session]` (as Crossbar.io).
     pub(super) fn meta_on_leave(&mut self, conn: ConnId, out: &mut Outbox) {
         let c = &self.conns[&conn];
         let realm = c.realm;
         let f = event_format();
         if let Some(v) = build(f, |w| {
-            w.array(3)?;
+            w.array(1)?;
             w.u64(c.session)?;
-            w.str(&c.authid)?;
-            w.str(&c.authrole)?;
             w.end()
         }) {
             let p = Payload {
@@ -509,7 +507,10 @@ mod tests {
     #[test]
     fn iso8601_dates() {
         assert_eq!(super::iso8601(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(super::iso8601(1_796_376_600_123), "2026-12-04T09:30:00.123Z");
+        assert_eq!(
+            super::iso8601(1_796_376_600_123),
+            "2026-12-04T09:30:00.123Z"
+        );
         assert_eq!(super::iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 }

@@ -49,6 +49,8 @@ pub mod uris {
     pub const NO_SUCH_REALM: &str = "wamp.error.no_such_realm";
     pub const NO_SUCH_PROCEDURE: &str = "wamp.error.no_such_procedure";
     pub const PROCEDURE_ALREADY_EXISTS: &str = "wamp.error.procedure_already_exists";
+    pub const DIFFERENT_INVOCATION_POLICY: &str =
+        "wamp.error.procedure_exists_with_different_invocation_policy";
     pub const NO_SUCH_REGISTRATION: &str = "wamp.error.no_such_registration";
     pub const NO_SUCH_SUBSCRIPTION: &str = "wamp.error.no_such_subscription";
     pub const NO_SUCH_SESSION: &str = "wamp.error.no_such_session";
@@ -280,19 +282,24 @@ impl<E: Entropy> Router<E> {
 
     /// Registrations over all realms.
     pub fn registration_count(&self) -> usize {
-        self.realms.iter().map(|r| r.dealer.registration_len()).sum()
+        self.realms
+            .iter()
+            .map(|r| r.dealer.registration_len())
+            .sum()
     }
 
     /// Subscriptions over all realms.
     pub fn subscription_count(&self) -> usize {
-        self.realms.iter().map(|r| r.broker.subscription_len()).sum()
+        self.realms
+            .iter()
+            .map(|r| r.broker.subscription_len())
+            .sum()
     }
 
     /// The details of the session on `conn`, once joined.
     pub fn session(&self, conn: ConnId) -> Option<SessionDetails> {
         let c = self.conns.get(&conn)?;
-        matches!(c.state, State::Established)
-            .then(|| c.details(&self.realms[c.realm].config.name))
+        matches!(c.state, State::Established).then(|| c.details(&self.realms[c.realm].config.name))
     }
 
     /// A transport opened: `conn` speaks `format`.
@@ -431,8 +438,7 @@ impl<E: Entropy> Router<E> {
             return Some(i);
         }
         if self.config.auto_create_realms
-            && super::uri::validate(name, self.config.uri_check, super::uri::Match::Exact)
-                .is_ok()
+            && super::uri::validate(name, self.config.uri_check, super::uri::Match::Exact).is_ok()
         {
             self.realms.push(Realm {
                 config: RealmConfig::open(name),
@@ -457,7 +463,11 @@ impl<E: Entropy> Router<E> {
         out: &mut Outbox,
     ) {
         let mut session = self.new_id();
-        while self.realms.iter().any(|r| r.sessions.contains_key(&session)) {
+        while self
+            .realms
+            .iter()
+            .any(|r| r.sessions.contains_key(&session))
+        {
             session = self.new_id();
         }
         let Some(c) = self.conns.get_mut(&conn) else {

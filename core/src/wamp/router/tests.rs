@@ -57,12 +57,18 @@ fn net() -> Net<impl Entropy> {
     }
 }
 
-const CALLEE: &str = r#"{"callee":{"features":{"call_canceling":true,"progressive_call_results":true}}}"#;
+const CALLEE: &str =
+    r#"{"callee":{"features":{"call_canceling":true,"progressive_call_results":true}}}"#;
 const CLIENT: &str = r#"{"caller":{},"subscriber":{},"publisher":{}}"#;
 
 /// The ID in `[code, request, id]`.
 fn ack_id(s: &str) -> u64 {
-    s.trim_end_matches(']').rsplit(',').next().unwrap().parse().unwrap()
+    s.trim_end_matches(']')
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -71,7 +77,10 @@ fn welcome_announces_the_router_roles_and_an_anonymous_identity() {
     n.r.open(1, Format::Json, TransportInfo::default());
     let sent = n.send(1, r#"[1,"realm1",{"roles":{"caller":{}}}]"#);
     let w = &sent[0].1;
-    assert!(w.contains(r#""dealer":{"features":{"progressive_call_results":true"#), "{w}");
+    assert!(
+        w.contains(r#""dealer":{"features":{"progressive_call_results":true"#),
+        "{w}"
+    );
     assert!(w.contains(r#""authmethod":"anonymous""#) && w.contains(r#""authrole":"anonymous""#));
     assert_eq!(n.r.session_count(), 1);
     let sent = n.send(1, r#"[6,{},"wamp.close.close_realm"]"#);
@@ -108,13 +117,14 @@ fn a_call_goes_to_the_callee_and_its_result_back_with_the_payload_untouched() {
     let reg = ack_id(&sent[0].1);
     assert!(sent[0].1.starts_with("[65,1,"));
 
-    let sent = n.send(2, r#"[48,7,{"disclose_me":true},"com.add",[2,3],{"k":"\u00e9"}]"#);
+    let sent = n.send(
+        2,
+        r#"[48,7,{"disclose_me":true},"com.add",[2,3],{"k":"\u00e9"}]"#,
+    );
     assert_eq!(sent.len(), 1);
     let (to, inv) = &sent[0];
     assert_eq!(*to, 1);
-    let expect = alloc::format!(
-        r#"[68,1,{reg},{{"caller":{caller},"caller_authid":"#
-    );
+    let expect = alloc::format!(r#"[68,1,{reg},{{"caller":{caller},"caller_authid":"#);
     assert!(inv.starts_with(&expect), "{inv}");
     assert!(inv.ends_with(r#",[2,3],{"k":"\u00e9"}]"#), "{inv}");
 
@@ -140,7 +150,9 @@ fn exact_beats_prefix_beats_wildcard_and_no_match_is_no_such_procedure() {
     assert!(sent[0].1.contains(r#""procedure":"com.app.x""#), "{sent:?}");
     assert_eq!(n.send(4, r#"[48,3,{},"com.x.get"]"#)[0].0, 1);
     let sent = n.send(4, r#"[48,4,{},"org.x"]"#);
-    assert!(sent[0].1.starts_with(r#"[8,48,4,{},"wamp.error.no_such_procedure""#));
+    assert!(sent[0]
+        .1
+        .starts_with(r#"[8,48,4,{},"wamp.error.no_such_procedure""#));
 }
 
 #[test]
@@ -174,7 +186,8 @@ fn progressive_results_then_the_callee_leaves_and_the_caller_is_told() {
     n.r.close(1, &mut out);
     let sent = render(out);
     assert!(
-        sent.iter().any(|(to, m)| *to == 2 && m.starts_with(r#"[8,48,1,{},"wamp.error.canceled""#)),
+        sent.iter()
+            .any(|(to, m)| *to == 2 && m.starts_with(r#"[8,48,1,{},"wamp.error.canceled""#)),
         "{sent:?}"
     );
     assert_eq!(n.r.pending_call_count(), 0);
@@ -191,7 +204,10 @@ fn cancel_modes_and_timeouts() {
     // killnowait: INTERRUPT to the callee, ERROR to the caller at once.
     n.send(2, r#"[48,1,{},"com.slow"]"#);
     let sent = n.send(2, r#"[49,1,{"mode":"killnowait"}]"#);
-    assert!(sent[0].0 == 1 && sent[0].1.starts_with(r#"[69,"#), "{sent:?}");
+    assert!(
+        sent[0].0 == 1 && sent[0].1.starts_with(r#"[69,"#),
+        "{sent:?}"
+    );
     assert!(sent[1].0 == 2 && sent[1].1.contains("wamp.error.canceled"));
     // The callee's late answer goes nowhere.
     assert!(n.send(1, r#"[70,1,{},[1]]"#).is_empty());
@@ -200,7 +216,10 @@ fn cancel_modes_and_timeouts() {
     let sent = n.send(2, r#"[49,2,{"mode":"kill"}]"#);
     assert_eq!(sent.len(), 1);
     let sent = n.send(1, r#"[8,68,2,{},"wamp.error.canceled"]"#);
-    assert_eq!(sent, [(2, r#"[8,48,2,{},"wamp.error.canceled"]"#.to_string())]);
+    assert_eq!(
+        sent,
+        [(2, r#"[8,48,2,{},"wamp.error.canceled"]"#.to_string())]
+    );
     // timeout: after 500 ms the router answers.
     n.send(2, r#"[48,3,{"timeout":500},"com.slow"]"#);
     assert_eq!(n.r.next_deadline(), Some(1_500));
@@ -209,7 +228,11 @@ fn cancel_modes_and_timeouts() {
     assert!(out.is_empty());
     n.r.poll(1_500, &mut out);
     let sent = render(out);
-    assert!(sent.iter().any(|(to, m)| *to == 2 && m.contains("wamp.error.timeout")));
+    assert!(
+        sent.iter()
+            .any(|(to, m)| *to == 2 && m.contains(r#""wamp.error.canceled",["timeout reached"]"#)),
+        "{sent:?}"
+    );
     assert_eq!(n.r.pending_call_count(), 0);
 }
 
@@ -235,12 +258,17 @@ fn events_honour_exclusion_eligibility_patterns_and_acknowledge() {
     // exclude_me false, eligible 1 and 2, exclude 2: only 1.
     let sent = n.send(
         1,
-        &alloc::format!(r#"[16,6,{{"exclude_me":false,"eligible":[{s1},{s2}],"exclude":[{s2}]}},"com.t",[]]"#),
+        &alloc::format!(
+            r#"[16,6,{{"exclude_me":false,"eligible":[{s1},{s2}],"exclude":[{s2}]}},"com.t",[]]"#
+        ),
     );
     assert_eq!(sent.iter().map(|(t, _)| *t).collect::<Vec<_>>(), [1]);
     // disclose_me.
     let sent = n.send(2, r#"[16,7,{"disclose_me":true},"com.t"]"#);
-    assert!(sent[0].1.contains(&alloc::format!(r#""publisher":{s2}"#)), "{sent:?}");
+    assert!(
+        sent[0].1.contains(&alloc::format!(r#""publisher":{s2}"#)),
+        "{sent:?}"
+    );
 }
 
 #[test]
@@ -262,16 +290,28 @@ fn meta_api_counts_sessions_and_announces_joins() {
     n.r.open(2, Format::Json, TransportInfo::default());
     let sent = n.send(2, r#"[1,"realm1",{"roles":{"caller":{}}}]"#);
     assert_eq!(sent.len(), 2);
-    assert!(sent[1].0 == 1 && sent[1].1.contains(r#""authrole":"anonymous""#), "{sent:?}");
+    assert!(
+        sent[1].0 == 1 && sent[1].1.contains(r#""authrole":"anonymous""#),
+        "{sent:?}"
+    );
     let sent = n.send(1, r#"[48,1,{},"wamp.session.count"]"#);
     assert_eq!(sent[0].1, "[50,1,{},[2]]");
-    let sent = n.send(1, &alloc::format!(r#"[48,2,{{}},"wamp.session.get",[{s1}]]"#));
-    assert!(sent[0].1.contains(&alloc::format!(r#"[{{"session":{s1},"#)), "{sent:?}");
+    let sent = n.send(
+        1,
+        &alloc::format!(r#"[48,2,{{}},"wamp.session.get",[{s1}]]"#),
+    );
+    assert!(
+        sent[0].1.contains(&alloc::format!(r#"[{{"session":{s1},"#)),
+        "{sent:?}"
+    );
     let sent = n.send(1, r#"[48,3,{},"wamp.session.get",[1]]"#);
     assert!(sent[0].1.contains("wamp.error.no_such_session"));
     n.send(1, r#"[64,4,{},"com.p"]"#);
     let sent = n.send(1, r#"[48,5,{},"wamp.registration.lookup",["com.p"]]"#);
-    assert!(sent[0].1.starts_with("[50,5,{},[") && !sent[0].1.contains("null"), "{sent:?}");
+    assert!(
+        sent[0].1.starts_with("[50,5,{},[") && !sent[0].1.contains("null"),
+        "{sent:?}"
+    );
 }
 
 #[test]
@@ -299,27 +339,41 @@ fn ticket_and_wampcra_principals() {
         now: 0,
     };
     n.r.open(1, Format::Json, TransportInfo::default());
-    let sent = n.send(1, r#"[1,"realm1",{"roles":{},"authmethods":["ticket"],"authid":"joe"}]"#);
+    let sent = n.send(
+        1,
+        r#"[1,"realm1",{"roles":{},"authmethods":["ticket"],"authid":"joe"}]"#,
+    );
     assert_eq!(sent[0].1, r#"[4,"ticket",{}]"#);
     let sent = n.send(1, r#"[5,"secret!",{}]"#);
     assert!(sent[0].1.contains(r#""authid":"joe""#) && sent[0].1.contains(r#""authrole":"user""#));
 
     n.r.open(2, Format::Json, TransportInfo::default());
-    let sent = n.send(2, r#"[1,"realm1",{"roles":{},"authmethods":["ticket"],"authid":"joe"}]"#);
+    let sent = n.send(
+        2,
+        r#"[1,"realm1",{"roles":{},"authmethods":["ticket"],"authid":"joe"}]"#,
+    );
     assert!(sent[0].1.starts_with("[4,"));
     let sent = n.send(2, r#"[5,"wrong",{}]"#);
-    assert!(sent[0].1.contains("wamp.error.authentication_failed"), "{sent:?}");
+    assert!(
+        sent[0].1.contains("wamp.error.authentication_failed"),
+        "{sent:?}"
+    );
 
     n.r.open(3, Format::Json, TransportInfo::default());
-    let sent = n.send(3, r#"[1,"realm1",{"roles":{},"authmethods":["anonymous"]}]"#);
+    let sent = n.send(
+        3,
+        r#"[1,"realm1",{"roles":{},"authmethods":["anonymous"]}]"#,
+    );
     assert!(sent[0].1.contains("wamp.error.no_auth_method"), "{sent:?}");
 
     #[cfg(feature = "auth-cra")]
     {
         use super::super::message::Message;
         n.r.open(4, Format::Json, TransportInfo::default());
-        let sent =
-            n.send(4, r#"[1,"realm1",{"roles":{},"authmethods":["wampcra"],"authid":"peter"}]"#);
+        let sent = n.send(
+            4,
+            r#"[1,"realm1",{"roles":{},"authmethods":["wampcra"],"authid":"peter"}]"#,
+        );
         let Message::Challenge(c) = Message::decode(Format::Json, sent[0].1.as_bytes()).unwrap()
         else {
             panic!("{sent:?}")

@@ -1,0 +1,588 @@
+//! The embedded WAMP router: the core's sans-IO [`Router`](CoreRouter) behind one mutex,
+//! with a listener that takes WebSocket and RawSocket on the same port (a RawSocket client's
+//! first byte is 0x7F, an HTTP request's never is) and RawSocket on a Unix socket.
+//!
+//! ```text
+//!   accept ─▶ peek first byte ─┬─ 0x7F: RawSocket handshake ─┐
+//!                              └─ else: WebSocket handshake ─┴─▶ connection thread
+//!   connection thread: recv message ─▶ lock router ─▶ Router::receive ─▶ actions
+//!        actions, still under the lock ─▶ each target's bounded queue (try_send)
+//!   writer thread per connection: queue ─▶ socket
+//!   timer thread: Router::poll (call timeouts)
+//! ```
+//!
+//! Threads: two per connection (reader and writer), so a slow socket never blocks the
+//! router or other sessions. Actions are queued while the router lock is held, so every
+//! session sees messages in the order the router decided them (SUBSCRIBED before the first
+//! EVENT of that subscription). A queue that is full means the peer does not read: it is a
+//! slow consumer and its connection is shut down; the router's memory never grows for it.
+
+use std::collections::HashMap;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use ferrobahn_core::wamp::batched;
+use ferrobahn_core::wamp::id::Entropy;
+use ferrobahn_core::wamp::rawsocket::{self, Hello};
+pub use ferrobahn_core::wamp::router::config::{
+    Permission, Principal, RealmConfig, Role, RouterConfig, Secret,
+};
+use ferrobahn_core::wamp::router::{Action, ConnId, Outbox, Router as CoreRouter, TransportInfo};
+pub use ferrobahn_core::wamp::router::{
+    Action4, AuthDecision, Authenticator, Authorizer, SessionDetails,
+};
+use ferrobahn_core::wamp::Format;
+
+use super::link::{Receiver, RsReceiver, RsSender, Sender, WsReceiver, WsSender};
+use crate::server::{accept_stream, ServerConfig};
+use crate::websocket::Stream;
+
+/// How to run a router.
+#[derive(Clone)]
+pub struct RouterOptions {
+    /// Realms, principals, roles, limits.
+    pub config: RouterConfig,
+    /// TCP address for WebSocket and RawSocket (`127.0.0.1:8080`; port 0 picks one).
+    pub listen: String,
+    /// A Unix socket path for RawSocket, besides TCP.
+    #[cfg(unix)]
+    pub unix: Option<std::path::PathBuf>,
+    /// Largest message accepted (RawSocket announces the power of two at or above it).
+    pub max_message: u32,
+    /// Messages queued for one connection before it counts as a slow consumer and is
+    /// dropped.
+    pub queue: usize,
+    /// Time for a client to complete the WebSocket or RawSocket handshake.
+    pub handshake_timeout: Duration,
+    /// Stack of each connection thread.
+    pub thread_stack_size: usize,
+    /// WebSocket server settings (origins, deflate, TLS...); the WAMP subprotocols are set by
+    /// the router.
+    pub websocket: ServerConfig,
+    /// Asked first on each HELLO.
+    pub authenticator: Option<Authenticator>,
+    /// Asked after the static roles allow an action.
+    pub authorizer: Option<Authorizer>,
+}
+
+impl Default for RouterOptions {
+    fn default() -> Self {
+        let mut websocket = ServerConfig::default();
+        websocket.settings.config.max_message_payload = 16 << 20;
+        Self {
+            config: RouterConfig::default(),
+            listen: "127.0.0.1:8080".into(),
+            #[cfg(unix)]
+            unix: None,
+            max_message: 16 << 20,
+            queue: 4096,
+            handshake_timeout: Duration::from_secs(10),
+            thread_stack_size: 256 * 1024,
+            websocket,
+            authenticator: None,
+            authorizer: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for RouterOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouterOptions")
+            .field("config", &self.config)
+            .field("listen", &self.listen)
+            .field("max_message", &self.max_message)
+            .field("queue", &self.queue)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Random IDs and challenges from the OS.
+struct OsEntropy {
+    pool: [u8; 256],
+    at: usize,
+}
+
+impl Entropy for OsEntropy {
+    fn next_u64(&mut self) -> u64 {
+        if self.at + 8 > self.pool.len() {
+            crate::entropy::fill(&mut self.pool);
+            self.at = 0;
+        }
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.pool[self.at..self.at + 8]);
+        self.at += 8;
+        u64::from_le_bytes(b)
+    }
+}
+
+enum Out {
+    Msg(Arc<[u8]>),
+    Close,
+}
+
+struct ConnTx {
+    tx: SyncSender<Out>,
+    /// Shuts the socket down both ways (slow consumer, router stop).
+    kill: Box<dyn Fn() + Send + Sync>,
+}
+
+struct Shared {
+    router: Mutex<CoreRouter<OsEntropy>>,
+    conns: Mutex<HashMap<ConnId, ConnTx>>,
+    next: AtomicU64,
+    stop: AtomicBool,
+    options: RouterOptions,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Milliseconds since the UNIX epoch (the router's `now`: call deadlines and `created`).
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Shared {
+    /// Runs `f` on the router and queues what it decided, under the router lock.
+    fn with_router(&self, f: impl FnOnce(&mut CoreRouter<OsEntropy>, &mut Outbox)) {
+        let mut r = lock(&self.router);
+        let mut out = Outbox::new();
+        f(&mut r, &mut out);
+        self.dispatch(out);
+    }
+
+    fn dispatch(&self, out: Outbox) {
+        if out.is_empty() {
+            return;
+        }
+        let conns = lock(&self.conns);
+        for a in out {
+            match a {
+                Action::Send { to, bytes } => {
+                    let Some(c) = conns.get(&to) else { continue };
+                    match c.tx.try_send(Out::Msg(bytes)) {
+                        Ok(()) => {}
+                        Err(TrySendError::Full(_)) => {
+                            log::warn!("WAMP router: connection {to} does not read; dropped as a slow consumer");
+                            (c.kill)();
+                        }
+                        Err(TrySendError::Disconnected(_)) => {}
+                    }
+                }
+                Action::Close { to } => {
+                    if let Some(c) = conns.get(&to) {
+                        if c.tx.try_send(Out::Close).is_err() {
+                            (c.kill)();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A running router. Dropping it does not stop it; call [`stop`](Self::stop).
+pub struct Router {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router").field("addr", &self.addr).finish()
+    }
+}
+
+impl Router {
+    /// Starts a router with `options`: binds, then serves on background threads.
+    pub fn start(options: RouterOptions) -> std::io::Result<Router> {
+        let listener = TcpListener::bind(&options.listen)?;
+        let addr = listener.local_addr()?;
+        let mut core = CoreRouter::new(
+            options.config.clone(),
+            OsEntropy {
+                pool: [0; 256],
+                at: 256,
+            },
+        );
+        if let Some(a) = &options.authenticator {
+            core.set_authenticator(Arc::clone(a));
+        }
+        if let Some(a) = &options.authorizer {
+            core.set_authorizer(Arc::clone(a));
+        }
+        let shared = Arc::new(Shared {
+            router: Mutex::new(core),
+            conns: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(1),
+            stop: AtomicBool::new(false),
+            options,
+        });
+        let mut threads = Vec::new();
+        let s = Arc::clone(&shared);
+        threads.push(
+            std::thread::Builder::new()
+                .name("wamp-router-accept".into())
+                .spawn(move || accept_loop(s, listener))?,
+        );
+        #[cfg(unix)]
+        if let Some(path) = shared.options.unix.clone() {
+            let _ = std::fs::remove_file(&path);
+            let l = std::os::unix::net::UnixListener::bind(&path)?;
+            let s = Arc::clone(&shared);
+            threads.push(
+                std::thread::Builder::new()
+                    .name("wamp-router-unix".into())
+                    .spawn(move || unix_loop(s, l))?,
+            );
+        }
+        let s = Arc::clone(&shared);
+        threads.push(
+            std::thread::Builder::new()
+                .name("wamp-router-timer".into())
+                .spawn(move || timer_loop(s))?,
+        );
+        log::info!("WAMP router listening on {addr} (WebSocket and RawSocket)");
+        Ok(Router {
+            addr,
+            shared,
+            threads,
+        })
+    }
+
+    /// The TCP address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `ws://ADDR/ws`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// `rs://ADDR`.
+    pub fn rs_url(&self) -> String {
+        format!("rs://{}", self.addr)
+    }
+
+    /// Sessions joined.
+    pub fn session_count(&self) -> usize {
+        lock(&self.shared.router).session_count()
+    }
+
+    /// Open connections.
+    pub fn connection_count(&self) -> usize {
+        lock(&self.shared.router).connection_count()
+    }
+
+    /// Calls waiting for a result (a leak check: 0 when idle).
+    pub fn pending_call_count(&self) -> usize {
+        lock(&self.shared.router).pending_call_count()
+    }
+
+    /// Registrations.
+    pub fn registration_count(&self) -> usize {
+        lock(&self.shared.router).registration_count()
+    }
+
+    /// Subscriptions.
+    pub fn subscription_count(&self) -> usize {
+        lock(&self.shared.router).subscription_count()
+    }
+
+    /// Blocks until the router stops (it runs until [`stop`](Self::stop) or the process ends).
+    pub fn wait(mut self) {
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+
+    /// Says GOODBYE to every session, closes every connection, stops listening.
+    pub fn stop(mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.with_router(|r, out| r.shutdown(out));
+        // Wake the accept loop.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        #[cfg(unix)]
+        if let Some(p) = &self.shared.options.unix {
+            let _ = std::os::unix::net::UnixStream::connect(p);
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        // Anything still open (a peer that ignores GOODBYE) is cut.
+        for c in lock(&self.shared.conns).values() {
+            (c.kill)();
+        }
+    }
+}
+
+fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    for stream in listener.incoming() {
+        if shared.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        let s = Arc::clone(&shared);
+        let spawned = std::thread::Builder::new()
+            .name("wamp-router-conn".into())
+            .stack_size(shared.options.thread_stack_size)
+            .spawn(move || {
+                if let Err(e) = serve_tcp(&s, stream) {
+                    log::debug!("WAMP router: connection ended: {e}");
+                }
+            });
+        if let Err(e) = spawned {
+            log::warn!("WAMP router: cannot start a connection thread: {e}");
+        }
+    }
+}
+
+#[cfg(unix)]
+fn unix_loop(shared: Arc<Shared>, listener: std::os::unix::net::UnixListener) {
+    for stream in listener.incoming() {
+        if shared.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        let s = Arc::clone(&shared);
+        let _ = std::thread::Builder::new()
+            .name("wamp-router-conn".into())
+            .stack_size(shared.options.thread_stack_size)
+            .spawn(move || {
+                let kill = stream.try_clone().ok();
+                let info = TransportInfo {
+                    kind: "rawsocket",
+                    peer: "unix".into(),
+                    ..Default::default()
+                };
+                let kill: Box<dyn Fn() + Send + Sync> = Box::new(move || {
+                    if let Some(k) = &kill {
+                        let _ = k.shutdown(Shutdown::Both);
+                    }
+                });
+                if let Err(e) = serve_rawsocket(&s, stream, info, kill) {
+                    log::debug!("WAMP router: connection ended: {e}");
+                }
+            });
+    }
+}
+
+fn timer_loop(shared: Arc<Shared>) {
+    while !shared.stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(20));
+        let due = lock(&shared.router)
+            .next_deadline()
+            .is_some_and(|d| d <= now_ms());
+        if due {
+            shared.with_router(|r, out| r.poll(now_ms(), out));
+        }
+    }
+}
+
+fn peer_name(a: Option<SocketAddr>) -> String {
+    match a {
+        Some(SocketAddr::V4(a)) => format!("tcp4:{}:{}", a.ip(), a.port()),
+        Some(SocketAddr::V6(a)) => format!("tcp6:{}:{}", a.ip(), a.port()),
+        None => "unknown".into(),
+    }
+}
+
+fn serve_tcp(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(shared.options.handshake_timeout))?;
+    let peer = peer_name(stream.peer_addr().ok());
+    let killer = stream.try_clone()?;
+    let kill: Box<dyn Fn() + Send + Sync> = Box::new(move || {
+        let _ = killer.shutdown(Shutdown::Both);
+    });
+    let mut first = [0u8; 1];
+    if stream.peek(&mut first)? == 0 {
+        return Ok(());
+    }
+    if first[0] == 0x7F {
+        let info = TransportInfo {
+            kind: "rawsocket",
+            peer,
+            ..Default::default()
+        };
+        return serve_rawsocket(shared, stream, info, kill);
+    }
+    let mut cfg = shared.options.websocket.clone();
+    cfg.handshake_timeout = shared.options.handshake_timeout;
+    cfg.protocols = Vec::new();
+    for f in [Format::Cbor, Format::MsgPack, Format::Json, Format::Ubjson] {
+        if f.enabled() {
+            cfg.protocols.push(f.subprotocol().into());
+            cfg.protocols.push(f.batched_subprotocol().into());
+        }
+    }
+    // TLS (a ClientHello starts with 0x16) carries WebSocket here (`wss://`).
+    #[cfg(feature = "tls")]
+    let ws = if first[0] == 0x16 && cfg.tls.is_some() {
+        crate::server::accept_with(stream, &cfg).map_err(std::io::Error::other)?
+    } else {
+        accept_stream(crate::Transport::Tcp(stream), &cfg).map_err(std::io::Error::other)?
+    };
+    #[cfg(not(feature = "tls"))]
+    let ws = accept_stream(crate::Transport::Tcp(stream), &cfg).map_err(std::io::Error::other)?;
+    let Some((format, batched)) = ws.protocol().and_then(Format::from_subprotocol) else {
+        let mut ws = ws;
+        let _ = ws.close(Some(crate::Close {
+            code: ferrobahn_core::CloseCode(1002),
+            reason: "a WAMP subprotocol is required".into(),
+        }));
+        return Ok(());
+    };
+    let info = TransportInfo {
+        kind: "websocket",
+        peer,
+        protocol: ws.protocol().unwrap_or("").into(),
+        channel_binding: ws.channel_binding(),
+    };
+    let (reader, writer) = ws.split();
+    let sender: Arc<dyn Sender> = Arc::new(WsSender {
+        writer,
+        text: format == Format::Json,
+    });
+    run(
+        shared,
+        sender,
+        Box::new(WsReceiver { reader }),
+        format,
+        batched,
+        info,
+        kill,
+    );
+    Ok(())
+}
+
+fn serve_rawsocket<S: Stream>(
+    shared: &Arc<Shared>,
+    mut stream: S,
+    mut info: TransportInfo,
+    kill: Box<dyn Fn() + Send + Sync>,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(shared.options.handshake_timeout))?;
+    let mut req = [0u8; 4];
+    stream.read_exact(&mut req)?;
+    let exp = Hello::exp_for(shared.options.max_message);
+    let (ours, theirs) = match rawsocket::server_handshake(req, |_| true, exp) {
+        Ok(x) => x,
+        Err(e) => {
+            if let Some(reply) = e.reply() {
+                let _ = stream.write_all(&reply);
+            }
+            return Ok(());
+        }
+    };
+    stream.write_all(&ours.encode())?;
+    stream.flush()?;
+    stream.set_read_timeout(None)?;
+    info.protocol = format!("wamp.2.{}", format_name(ours.format));
+    let sender = Arc::new(RsSender {
+        stream: Mutex::new(stream.try_clone()?),
+        peer_max: theirs.max_len(),
+    });
+    let receiver = RsReceiver {
+        stream,
+        sender: Arc::clone(&sender),
+        our_max: ours.max_len(),
+    };
+    run(
+        shared,
+        sender,
+        Box::new(receiver),
+        ours.format,
+        false,
+        info,
+        kill,
+    );
+    Ok(())
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Json => "json",
+        Format::MsgPack => "msgpack",
+        Format::Cbor => "cbor",
+        Format::Ubjson => "ubjson",
+    }
+}
+
+/// Serves one joined transport until it ends.
+fn run(
+    shared: &Arc<Shared>,
+    sender: Arc<dyn Sender>,
+    mut receiver: Box<dyn Receiver>,
+    format: Format,
+    batched: bool,
+    info: TransportInfo,
+    kill: Box<dyn Fn() + Send + Sync>,
+) {
+    let id = shared.next.fetch_add(1, Ordering::Relaxed);
+    let (tx, rx) = sync_channel::<Out>(shared.options.queue.max(1));
+    let w = Arc::clone(&sender);
+    let writer = std::thread::Builder::new()
+        .name("wamp-router-write".into())
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            let mut buf = Vec::new();
+            for out in rx {
+                match out {
+                    Out::Msg(bytes) => {
+                        let sent = if batched {
+                            buf.clear();
+                            batched::encode_bytes(&bytes, format, Default::default(), &mut buf)
+                                .map_err(|e| super::WampError::Transport(e.to_string()))
+                                .and_then(|()| w.send(&buf))
+                        } else {
+                            w.send(&bytes)
+                        };
+                        if sent.is_err() {
+                            break;
+                        }
+                    }
+                    Out::Close => break,
+                }
+            }
+            w.close();
+        });
+    let Ok(writer) = writer else {
+        return;
+    };
+    lock(&shared.conns).insert(id, ConnTx { tx, kill });
+    shared.with_router(|r, _| r.open(id, format, info));
+    loop {
+        match receiver.recv() {
+            Ok(Some(bytes)) => {
+                if batched {
+                    for m in batched::split(format, &bytes) {
+                        match m {
+                            Ok(m) => shared.with_router(|r, out| r.receive(id, m, now_ms(), out)),
+                            Err(_) => {
+                                shared.with_router(|r, out| r.receive(id, b"\xff", now_ms(), out));
+                                break;
+                            }
+                        }
+                    }
+                } else {
+                    shared.with_router(|r, out| r.receive(id, &bytes, now_ms(), out));
+                }
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    shared.with_router(|r, out| r.close(id, out));
+    // Dropping the queue's sender ends the writer once it has sent what is queued.
+    lock(&shared.conns).remove(&id);
+    let _ = writer.join();
+}

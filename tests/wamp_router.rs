@@ -1,0 +1,244 @@
+//! Our WAMP client against our embedded router, over WebSocket and RawSocket (TCP and Unix)
+//! with each serializer: calls, progressive results, events, authentication, a callee
+//! killed mid-call, and garbage from a peer.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use ferrobahn::args;
+use ferrobahn::wamp::router::{Principal, RealmConfig, Router, RouterOptions, Secret};
+use ferrobahn::wamp::{
+    Client, ClientOptions, Credential, Format, PublishOptions, RegisterOptions, SubscribeOptions,
+    WampError,
+};
+
+fn router() -> Router {
+    Router::start(RouterOptions {
+        listen: "127.0.0.1:0".into(),
+        ..Default::default()
+    })
+    .expect("router starts")
+}
+
+fn join(url: &str, f: Format) -> Client {
+    Client::connect(url, ClientOptions::new("realm1").serializer(f)).expect("joins")
+}
+
+#[test]
+fn calls_and_events_with_every_serializer_over_websocket_and_rawsocket() {
+    let r = router();
+    let callee = join(&r.rs_url(), Format::Json);
+    callee
+        .register("com.add", RegisterOptions::default(), |a, _| {
+            let (x, y): (i64, i64) = a.decode()?;
+            Ok(args![x + y])
+        })
+        .unwrap();
+    for f in Format::ALL {
+        for url in [r.ws_url(), r.rs_url()] {
+            let c = join(&url, f);
+            assert_eq!(c.format(), f);
+            // JSON callee, `f` caller: the router transcodes both ways.
+            let sum: i64 = c.call("com.add", args![40, 2]).unwrap().get(0).unwrap();
+            assert_eq!(sum, 42, "{f:?} over {url}");
+            let (_, events) = c
+                .subscribe_channel("com.topic", SubscribeOptions::default())
+                .unwrap();
+            callee
+                .publish(
+                    "com.topic",
+                    args!["hi", 7],
+                    &PublishOptions {
+                        acknowledge: true,
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            let (a, _) = events.recv_timeout(Duration::from_secs(5)).unwrap();
+            let (s, n): (String, u32) = a.decode().unwrap();
+            assert_eq!((s.as_str(), n), ("hi", 7));
+            c.leave(Duration::from_secs(5)).unwrap();
+        }
+    }
+    assert_eq!(r.session_count(), 1);
+    r.stop();
+}
+
+#[test]
+fn progressive_results_and_unknown_procedures() {
+    let r = router();
+    let callee = join(&r.ws_url(), Format::Cbor);
+    callee
+        .register("com.count", RegisterOptions::default(), |a, info| {
+            let n: u32 = a.get(0)?;
+            for i in 1..=n {
+                info.progress(args![i])?;
+            }
+            Ok(args!["done"])
+        })
+        .unwrap();
+    let caller = join(&r.rs_url(), Format::MsgPack);
+    let mut call = caller
+        .call_progressive("com.count", args![3], &Default::default())
+        .unwrap();
+    let mut seen = Vec::new();
+    while let Some(item) = call.next_result() {
+        let (a, progress) = item.unwrap();
+        if progress {
+            seen.push(a.get::<u32>(0).unwrap());
+        } else {
+            assert_eq!(a.get::<String>(0).unwrap(), "done");
+        }
+    }
+    assert_eq!(seen, [1, 2, 3]);
+    match caller.call("com.nope", args![]) {
+        Err(WampError::Application { error, .. }) => {
+            assert_eq!(error, "wamp.error.no_such_procedure")
+        }
+        other => panic!("{other:?}"),
+    }
+    r.stop();
+}
+
+/// A RawSocket JSON connection driven by hand (handshake done).
+fn raw_json(r: &Router) -> TcpStream {
+    let mut s = TcpStream::connect(r.local_addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(&[0x7F, 0xF1, 0, 0]).unwrap();
+    let mut reply = [0u8; 4];
+    s.read_exact(&mut reply).unwrap();
+    assert_eq!(reply[0], 0x7F);
+    s
+}
+
+fn raw_send(s: &mut TcpStream, msg: &[u8]) {
+    s.write_all(&(msg.len() as u32).to_be_bytes()).unwrap();
+    s.write_all(msg).unwrap();
+}
+
+fn raw_recv(s: &mut TcpStream) -> String {
+    let mut h = [0u8; 4];
+    s.read_exact(&mut h).unwrap();
+    let mut b = vec![0u8; u32::from_be_bytes(h) as usize & 0xFF_FFFF];
+    s.read_exact(&mut b).unwrap();
+    String::from_utf8(b).unwrap()
+}
+
+#[test]
+fn a_callee_killed_mid_call_fails_the_call_and_leaves_nothing_behind() {
+    let r = router();
+    let mut callee = raw_json(&r);
+    raw_send(&mut callee, br#"[1,"realm1",{"roles":{"callee":{}}}]"#);
+    assert!(raw_recv(&mut callee).starts_with("[2,"));
+    raw_send(&mut callee, br#"[64,1,{},"com.hang"]"#);
+    assert!(raw_recv(&mut callee).starts_with("[65,1,"));
+    let caller = join(&r.ws_url(), Format::Json);
+    let pending = std::thread::spawn(move || caller.call("com.hang", args![]));
+    assert!(raw_recv(&mut callee).starts_with("[68,"), "INVOCATION");
+    assert_eq!(r.pending_call_count(), 1);
+    drop(callee); // the transport ends without GOODBYE
+    match pending.join().unwrap() {
+        Err(WampError::Application { error, .. }) => assert_eq!(error, "wamp.error.canceled"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(r.pending_call_count(), 0);
+    assert_eq!(r.registration_count(), 0);
+    r.stop();
+}
+
+#[test]
+fn ticket_and_wampcra_principals_and_a_wrong_ticket() {
+    let mut realm = RealmConfig::open("realm1");
+    realm.anonymous = None;
+    realm.principals = vec![
+        Principal {
+            authid: "joe".into(),
+            authrole: "user".into(),
+            secret: Secret::Ticket("s3cret".into()),
+        },
+        Principal {
+            authid: "peter".into(),
+            authrole: "admin".into(),
+            secret: Secret::WampCra {
+                secret: "pw".into(),
+                salt: Some(("salt123".into(), 100, 32)),
+            },
+        },
+    ];
+    let r = Router::start(RouterOptions {
+        listen: "127.0.0.1:0".into(),
+        config: ferrobahn::wamp::router::RouterConfig {
+            realms: vec![realm],
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let opts = |id: &str, c: Credential| ClientOptions::new("realm1").auth(id, vec![c]);
+    let joe = Client::connect(
+        &r.ws_url(),
+        opts("joe", Credential::Ticket("s3cret".into())),
+    )
+    .unwrap();
+    assert_eq!(joe.authrole(), Some("user"));
+    let peter =
+        Client::connect(&r.rs_url(), opts("peter", Credential::WampCra("pw".into()))).unwrap();
+    assert_eq!(peter.authrole(), Some("admin"));
+    match Client::connect(&r.ws_url(), opts("joe", Credential::Ticket("wrong".into()))) {
+        Err(WampError::Aborted { reason, .. }) => {
+            assert_eq!(reason, "wamp.error.authentication_failed")
+        }
+        other => panic!("{other:?}"),
+    }
+    match Client::connect(&r.ws_url(), ClientOptions::new("realm1")) {
+        Err(WampError::Aborted { reason, .. }) => assert_eq!(reason, "wamp.error.no_auth_method"),
+        other => panic!("{other:?}"),
+    }
+    r.stop();
+}
+
+#[test]
+fn garbage_from_a_peer_is_aborted_and_the_router_stays_up() {
+    let r = router();
+    // A HELLO, then a frame that is not WAMP.
+    let mut s = raw_json(&r);
+    raw_send(&mut s, br#"[1,"realm1",{"roles":{}}]"#);
+    raw_send(&mut s, b"\x00\x01garbage");
+    let mut all = Vec::new();
+    let _ = s.read_to_end(&mut all);
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.contains("[2,"), "WELCOME first: {text}");
+    assert!(text.contains("wamp.error.protocol_violation"), "{text}");
+    // Random bytes instead of a handshake.
+    let mut s = TcpStream::connect(r.local_addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(&[0x7F, 0x0F, 0xAA, 0x55]).unwrap();
+    let _ = s.read_to_end(&mut Vec::new());
+    // Still serving.
+    let c = join(&r.ws_url(), Format::Json);
+    assert_eq!(c.session_count().unwrap(), 1);
+    r.stop();
+}
+
+#[cfg(unix)]
+#[test]
+fn rawsocket_over_a_unix_socket() {
+    let dir = std::env::temp_dir().join(format!("ferrobahn-router-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("router.sock");
+    let r = Router::start(RouterOptions {
+        listen: "127.0.0.1:0".into(),
+        unix: Some(path.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let c = join(&format!("unix://{}", path.display()), Format::Cbor);
+    c.register("com.echo", RegisterOptions::default(), |a, _| Ok(a))
+        .unwrap();
+    let tcp = join(&r.ws_url(), Format::Json);
+    let v: String = tcp.call("com.echo", args!["x"]).unwrap().get(0).unwrap();
+    assert_eq!(v, "x");
+    r.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
