@@ -236,6 +236,10 @@ fn read_dict<'a>(
     }))
 }
 
+/// What [`write_dict`] asks of a dictionary type: `field(i, None)` says whether field `i` is
+/// set, `field(i, Some(w))` writes its value into `w`.
+type FieldWriter<'f, O> = dyn FnMut(usize, Option<&mut Writer<'_, O>>) -> Result<bool, Error> + 'f;
+
 /// Writes a dictionary: `field(i, None)` says whether the field of `keys[i]` is set,
 /// `field(i, Some(w))` writes its value; then the entries of `extra` with other keys. Shared by
 /// every [`dict!`] type, like [`read_dict`].
@@ -243,7 +247,7 @@ fn write_dict<O: Out + ?Sized>(
     w: &mut Writer<'_, O>,
     keys: &[&str],
     extra: Option<Raw<'_>>,
-    field: &mut dyn FnMut(usize, Option<&mut Writer<'_, O>>) -> Result<bool, Error>,
+    field: &mut FieldWriter<'_, O>,
 ) -> Result<(), Error> {
     let mut n = count_unknown(extra, keys)?;
     for i in 0..keys.len() {

@@ -561,24 +561,21 @@ fn run(
     };
     lock(&shared.conns).insert(id, ConnTx { tx, kill });
     shared.with_router(|r, _| r.open(id, format, info));
-    loop {
-        match receiver.recv() {
-            Ok(Some(bytes)) => {
-                if batched {
-                    for m in batched::split(format, &bytes) {
-                        match m {
-                            Ok(m) => shared.with_router(|r, out| r.receive(id, m, now_ms(), out)),
-                            Err(_) => {
-                                shared.with_router(|r, out| r.receive(id, b"\xff", now_ms(), out));
-                                break;
-                            }
-                        }
+    while let Ok(Some(bytes)) = receiver.recv() {
+        if batched {
+            for m in batched::split(format, &bytes) {
+                match m {
+                    Ok(m) => shared.with_router(|r, out| r.receive(id, m, now_ms(), out)),
+                    Err(_) => {
+                        // A broken batch frame: hand the router bytes no serializer decodes,
+                        // so it answers as for any malformed message (ABORT, protocol_violation).
+                        shared.with_router(|r, out| r.receive(id, b"\xff", now_ms(), out));
+                        break;
                     }
-                } else {
-                    shared.with_router(|r, out| r.receive(id, &bytes, now_ms(), out));
                 }
             }
-            Ok(None) | Err(_) => break,
+        } else {
+            shared.with_router(|r, out| r.receive(id, &bytes, now_ms(), out));
         }
     }
     shared.with_router(|r, out| r.close(id, out));

@@ -12,7 +12,7 @@ use super::super::dict::{self, ChallengeExtra, HelloDetails};
 use super::super::id::Entropy;
 use super::super::message::{Authenticate, Challenge, Hello, Message};
 use super::super::value::Str;
-use super::{text, uris, AuthDecision, ConnId, Outbox, Principal, Router, Secret, State};
+use super::{text, uris, AuthDecision, ConnId, Identity, Outbox, Principal, Router, Secret, State};
 
 /// What the router waits for after its CHALLENGE.
 #[derive(Debug)]
@@ -79,7 +79,13 @@ impl<E: Entropy> Router<E> {
             match a(&name, authid.as_deref(), &methods) {
                 AuthDecision::Accept { authid, authrole } => {
                     let method = methods.first().cloned().unwrap_or_default();
-                    return self.welcome(conn, realm, authid, authrole, &method, "dynamic", out);
+                    let who = Identity {
+                        authid,
+                        authrole,
+                        authmethod: &method,
+                        authprovider: "dynamic",
+                    };
+                    return self.welcome(conn, realm, who, out);
                 }
                 AuthDecision::Challenge(p) => {
                     return self.challenge(conn, realm, p, "dynamic", &h.details, out)
@@ -95,7 +101,13 @@ impl<E: Entropy> Router<E> {
                 "anonymous" => {
                     if let Some(role) = config.anonymous.clone() {
                         let authid = self.anonymous_authid();
-                        return self.welcome(conn, realm, authid, role, "anonymous", "static", out);
+                        let who = Identity {
+                            authid,
+                            authrole: role,
+                            authmethod: "anonymous",
+                            authprovider: "static",
+                        };
+                        return self.welcome(conn, realm, who, out);
                     }
                 }
                 method => {
@@ -292,9 +304,13 @@ impl<E: Entropy> Router<E> {
             Expect::Cryptosign { data, keys } => verify_cryptosign(&sig, data, keys),
         };
         if ok {
-            self.welcome(
-                conn, p.realm, p.authid, p.authrole, p.method, p.provider, out,
-            );
+            let who = Identity {
+                authid: p.authid,
+                authrole: p.authrole,
+                authmethod: p.method,
+                authprovider: p.provider,
+            };
+            self.welcome(conn, p.realm, who, out);
         } else {
             self.abort(
                 conn,

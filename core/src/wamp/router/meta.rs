@@ -173,7 +173,7 @@ impl<E: Entropy> Router<E> {
                         || self
                             .conns
                             .get(conn)
-                            .is_some_and(|c| roles.iter().any(|x| *x == c.authrole))
+                            .is_some_and(|c| roles.contains(&c.authrole))
                 })
                 .map(|(s, _)| *s)
                 .collect()

@@ -451,17 +451,15 @@ impl<E: Entropy> Router<E> {
         None
     }
 
-    /// Joins `conn` to `realm` as `authid`/`authrole`: WELCOME, then `on_join`.
-    fn welcome(
-        &mut self,
-        conn: ConnId,
-        realm: usize,
-        authid: String,
-        authrole: String,
-        authmethod: &str,
-        authprovider: &str,
-        out: &mut Outbox,
-    ) {
+    /// Joins `conn` to `realm` with the identity authentication settled on: WELCOME, then
+    /// `on_join`.
+    fn welcome(&mut self, conn: ConnId, realm: usize, who: Identity<'_>, out: &mut Outbox) {
+        let Identity {
+            authid,
+            authrole,
+            authmethod,
+            authprovider,
+        } = who;
         let mut session = self.new_id();
         while self
             .realms
@@ -732,3 +730,12 @@ fn text(s: Str<'_>) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// Who a session is, as authentication settled it: what [`Router::welcome`] records and
+/// announces in WELCOME.
+struct Identity<'a> {
+    authid: String,
+    authrole: String,
+    authmethod: &'a str,
+    authprovider: &'a str,
+}
