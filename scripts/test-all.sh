@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Runs every test of ferrobahn, stopping at the first failing step:
 #   1. cargo fmt --check          4. no_std build of ferrobahn-core for thumbv7em-none-eabihf
-#   2. cargo clippy -D warnings   5. release build of the examples
+#   2. cargo clippy -D warnings   5. release build of the examples and the ferrobahn command
 #   3. cargo test                 6. Autobahn TestSuite, server and client roles
 #                                 7. permessage-deflate interop with Autobahn|Python
 #                                 8. WAMP message compatibility with Autobahn|Python
 #                                 9. wss:// with Autobahn|Python + TestSuite 1-10 over TLS
 #                                10. HTTP CONNECT proxy (proxy.py)
 #                                11. WAMP client against Crossbar.io
+#                                12. Autobahn|Python sessions on our embedded router
 # Needs: the Rust toolchain (via rustup, for the thumbv7em target), gcc, Python 3.11.
 # Usage: scripts/test-all.sh        (CI runs it through .ci/run)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 EMBEDDED_TARGET=thumbv7em-none-eabihf
-TOTAL_STEPS=11
+TOTAL_STEPS=12
 step_no=0
 step_name=""
 step_start=$SECONDS
@@ -73,8 +74,8 @@ cargo build -p ferrobahn-core --target "$EMBEDDED_TARGET" --no-default-features 
 cargo build -p ferrobahn-wamp-device --target "$EMBEDDED_TARGET" --no-default-features --features json,cbor
 scripts/embedded-size.sh
 
-step "examples: cargo build --release --examples"
-cargo build --release --examples
+step "examples and the ferrobahn command: cargo build --release --bins --examples"
+cargo build --release --bins --examples
 
 step "Autobahn TestSuite: scripts/autobahn.sh (server and client roles)"
 venv="$(scripts/venv.sh)"
@@ -90,6 +91,8 @@ step "HTTP CONNECT proxy with proxy.py: scripts/proxy.sh"
 AUTOBAHN_VENV="$venv" scripts/proxy.sh
 step "WAMP client against Crossbar.io (every serializer, WebSocket and RawSocket, auth): scripts/crossbar.sh"
 scripts/crossbar.sh
+step "embedded router with Autobahn|Python sessions (every serializer, WebSocket and RawSocket): scripts/router-interop.sh"
+AUTOBAHN_VENV="$venv" scripts/router-interop.sh
 
 step_done
 printf '\n==> all %d steps passed (%d s)\n' "$TOTAL_STEPS" $((SECONDS - all_start))

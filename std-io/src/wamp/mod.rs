@@ -35,6 +35,9 @@ pub use ferrobahn_core::wamp::dict::{CancelMode, Invoke};
 pub use ferrobahn_core::wamp::uri::Match;
 pub use ferrobahn_core::wamp::Format;
 pub use payload::{bytes_value, value_bytes, Args};
+/// The JSON data model payloads are given and returned in (`Value`, `json!`), re-exported so
+/// users name the same version this crate was built with.
+pub use serde_json;
 
 /// An error of the WAMP client.
 #[derive(Debug)]

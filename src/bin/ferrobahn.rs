@@ -1,0 +1,267 @@
+//! The `ferrobahn` command: an embedded WAMP router, a demo, and WAMP client commands that
+//! work against any router.
+//!
+//! ```text
+//! ferrobahn router [--listen ADDR] [--realm NAME]...   run a router (default 127.0.0.1:8080, realm1)
+//! ferrobahn demo                                        a router plus a demo client, then exit
+//! ferrobahn call URL PROCEDURE [JSON-ARG]...            call and print the result
+//! ferrobahn publish URL TOPIC [JSON-ARG]...             publish (acknowledged)
+//! ferrobahn subscribe URL TOPIC [--count N]             print events
+//! ferrobahn register URL PROCEDURE                      echo the arguments back
+//! ferrobahn sessions URL                                the session meta API
+//! ```
+//!
+//! URLs: `ws://host:port/ws`, `rs://host:port`, `unix:///path`; realm from `--realm`
+//! (default `realm1`).
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use ferrobahn::wamp::router::{RealmConfig, Router, RouterConfig, RouterOptions};
+use ferrobahn::wamp::serde_json;
+use ferrobahn::wamp::{Args, Client, ClientOptions, PublishOptions, RegisterOptions};
+
+const USAGE: &str = "usage:
+  ferrobahn router [--listen ADDR] [--realm NAME]... [--unix PATH]
+  ferrobahn demo
+  ferrobahn call URL PROCEDURE [JSON-ARG]... [--realm NAME]
+  ferrobahn publish URL TOPIC [JSON-ARG]... [--realm NAME]
+  ferrobahn subscribe URL TOPIC [--count N] [--realm NAME]
+  ferrobahn register URL PROCEDURE [--realm NAME]
+  ferrobahn sessions URL [--realm NAME]";
+
+type Res = Result<(), Box<dyn std::error::Error>>;
+
+/// Positional arguments and `--name value` options.
+struct Cli {
+    pos: Vec<String>,
+    opts: Vec<(String, String)>,
+}
+
+impl Cli {
+    fn parse(args: impl Iterator<Item = String>) -> Cli {
+        let mut pos = Vec::new();
+        let mut opts = Vec::new();
+        let mut it = args.peekable();
+        while let Some(a) = it.next() {
+            if let Some(name) = a.strip_prefix("--") {
+                let v = it.next().unwrap_or_default();
+                opts.push((name.to_owned(), v));
+            } else {
+                pos.push(a);
+            }
+        }
+        Cli { pos, opts }
+    }
+
+    fn opt(&self, name: &str) -> Option<&str> {
+        self.opts
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn all(&self, name: &str) -> Vec<String> {
+        self.opts
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    fn realm(&self) -> String {
+        self.opt("realm").unwrap_or("realm1").to_owned()
+    }
+}
+
+/// JSON command-line values as WAMP arguments (a bare word that is not JSON is a string).
+fn json_args(values: &[String]) -> Args {
+    let mut a = Args::new();
+    for v in values {
+        let j = serde_json::from_str::<serde_json::Value>(v)
+            .unwrap_or_else(|_| serde_json::Value::String(v.clone()));
+        a = a.arg(j);
+    }
+    a
+}
+
+fn show(a: &Args) -> String {
+    let args = serde_json::Value::Array(a.args.clone());
+    if a.kwargs.is_empty() {
+        args.to_string()
+    } else {
+        format!("{args} {}", serde_json::Value::Object(a.kwargs.clone()))
+    }
+}
+
+fn router(cli: &Cli) -> Res {
+    let realms = cli.all("realm");
+    let mut config = RouterConfig::default();
+    if !realms.is_empty() {
+        config.realms = realms.iter().map(|r| RealmConfig::open(r)).collect();
+    }
+    let r = Router::start(RouterOptions {
+        listen: cli.opt("listen").unwrap_or("127.0.0.1:8080").to_owned(),
+        #[cfg(unix)]
+        unix: cli.opt("unix").map(Into::into),
+        config,
+        ..Default::default()
+    })?;
+    println!(
+        "ferrobahn router: {} (WebSocket), {} (RawSocket); realms {}",
+        r.ws_url(),
+        r.rs_url(),
+        if realms.is_empty() {
+            "realm1".to_owned()
+        } else {
+            realms.join(", ")
+        }
+    );
+    r.wait();
+    Ok(())
+}
+
+/// The main job on defaults: a router on 127.0.0.1:8080 (or a free port when that is
+/// taken), a callee and a subscriber, a caller and a publisher, in one process.
+fn demo() -> Res {
+    let r = Router::start(RouterOptions::default()).or_else(|_| {
+        Router::start(RouterOptions {
+            listen: "127.0.0.1:0".into(),
+            ..Default::default()
+        })
+    })?;
+    println!("router: {} and {}", r.ws_url(), r.rs_url());
+    let callee = Client::connect(&r.rs_url(), ClientOptions::new("realm1"))?;
+    callee.register("com.demo.add2", RegisterOptions::default(), |a, _| {
+        let (x, y): (i64, i64) = a.decode()?;
+        Ok(ferrobahn::args![x + y])
+    })?;
+    let (_, events) = callee.subscribe_channel("com.demo.tick", Default::default())?;
+    println!(
+        "callee/subscriber joined over RawSocket ({:?}) as session {}",
+        callee.format(),
+        callee.session_id()
+    );
+    let caller = Client::connect(&r.ws_url(), ClientOptions::new("realm1"))?;
+    println!(
+        "caller/publisher joined over WebSocket ({:?}) as session {}",
+        caller.format(),
+        caller.session_id()
+    );
+    let sum: i64 = caller
+        .call("com.demo.add2", ferrobahn::args![20, 22])?
+        .get(0)?;
+    println!("call com.demo.add2(20, 22) -> {sum}");
+    let started = Instant::now();
+    let n = 10_000;
+    for i in 0..n {
+        let _: i64 = caller
+            .call("com.demo.add2", ferrobahn::args![i, 1])?
+            .get(0)?;
+    }
+    let took = started.elapsed();
+    println!(
+        "{n} sequential calls in {:.2} s ({:.0} calls/s)",
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64()
+    );
+    for i in 0..3 {
+        caller.publish(
+            "com.demo.tick",
+            ferrobahn::args![i],
+            &PublishOptions {
+                acknowledge: true,
+                ..Default::default()
+            },
+        )?;
+        let (a, _) = events.recv_timeout(Duration::from_secs(5))?;
+        println!("event com.demo.tick {}", show(&a));
+    }
+    println!("sessions on the router: {}", caller.session_count()?);
+    caller.leave(Duration::from_secs(5))?;
+    callee.leave(Duration::from_secs(5))?;
+    r.stop();
+    println!("done");
+    Ok(())
+}
+
+fn client(cli: &Cli) -> Result<Client, Box<dyn std::error::Error>> {
+    let url = cli.pos.get(1).ok_or(USAGE)?;
+    Ok(Client::connect(url, ClientOptions::new(cli.realm()))?)
+}
+
+fn run(cli: Cli) -> Res {
+    let cmd = cli.pos.first().map(String::as_str).unwrap_or("");
+    match cmd {
+        "router" => router(&cli),
+        "demo" => demo(),
+        "call" => {
+            let c = client(&cli)?;
+            let proc_ = cli.pos.get(2).ok_or(USAGE)?;
+            let res = c.call(proc_, json_args(&cli.pos[3..]))?;
+            println!("{}", show(&res));
+            c.leave(Duration::from_secs(5))?;
+            Ok(())
+        }
+        "publish" => {
+            let c = client(&cli)?;
+            let topic = cli.pos.get(2).ok_or(USAGE)?;
+            let id = c.publish(
+                topic,
+                json_args(&cli.pos[3..]),
+                &PublishOptions {
+                    acknowledge: true,
+                    ..Default::default()
+                },
+            )?;
+            println!("published {}", id.unwrap_or(0));
+            c.leave(Duration::from_secs(5))?;
+            Ok(())
+        }
+        "subscribe" => {
+            let c = client(&cli)?;
+            let topic = cli.pos.get(2).ok_or(USAGE)?;
+            let count: Option<usize> = cli.opt("count").map(str::parse).transpose()?;
+            let (_, events) = c.subscribe_channel(topic, Default::default())?;
+            println!("subscribed to {topic}");
+            let mut seen = 0;
+            while count.is_none_or(|n| seen < n) {
+                let Ok((a, info)) = events.recv() else { break };
+                println!("{} {}", info.topic.as_deref().unwrap_or(topic), show(&a));
+                seen += 1;
+            }
+            c.leave(Duration::from_secs(5))?;
+            Ok(())
+        }
+        "register" => {
+            let c = client(&cli)?;
+            let procedure = cli.pos.get(2).ok_or(USAGE)?;
+            c.register(procedure, RegisterOptions::default(), |a, _| Ok(a))?;
+            println!("registered {procedure} (echo); Ctrl-C to stop");
+            while c.is_connected() {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Ok(())
+        }
+        "sessions" => {
+            let c = client(&cli)?;
+            for s in c.session_list()? {
+                println!("{s} {}", c.session_get(s)?);
+            }
+            c.leave(Duration::from_secs(5))?;
+            Ok(())
+        }
+        _ => Err(USAGE.into()),
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse(std::env::args().skip(1))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
