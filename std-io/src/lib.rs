@@ -26,6 +26,12 @@
 //! A WAMP CALL ([`wamp::Client::call`]) is one text or binary message on this path (or a
 //! RawSocket frame on a plain stream): the client's core session writes it, a reader thread
 //! decodes the RESULT and hands it to the waiting caller (see [`wamp`]).
+//!
+//! The embedded router ([`wamp::router::Router`]) accepts WebSocket and RawSocket on one port
+//! (the first byte tells them apart), runs a reader and a writer thread per connection and
+//! keeps the sans-IO `ferrobahn_core::wamp::router::Router` under one lock: a reader hands it
+//! each message, it answers with send/close actions, and each send goes into the bounded
+//! queue of its connection's writer (a full queue disconnects that slow consumer).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

@@ -28,7 +28,7 @@ pub trait Field<'a>: Sized {
         *slot = Some(Self::read_from(r)?);
         Ok(())
     }
-    /// For [`write_dict`]: whether `slot` is set, and with a writer, writes its value.
+    /// For `write_dict`: whether `slot` is set, and with a writer, writes its value.
     #[inline(never)]
     fn write_slot<O: Out + ?Sized>(
         slot: &Option<Self>,

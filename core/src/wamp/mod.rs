@@ -17,7 +17,9 @@
 //! `payload` is two [`Raw`] spans of those bytes; the router builds a [`Message::Invocation`]
 //! with the same `Payload` and encodes it for the callee: the payload bytes are copied as they
 //! are when the callee uses the same serializer, transcoded token by token when not. No heap
-//! is needed on this path.
+//! is needed on this path. The sans-IO [`router`] (feature `router`, needs `alloc`) does
+//! exactly this: `receive(conn, bytes, now)` decodes, routes and pushes one `Send` action per
+//! recipient with bytes encoded once per serializer in use.
 
 pub mod auth;
 pub mod batched;
