@@ -67,3 +67,61 @@ for theirs in json msgpack cbor ubjson; do
 done
 kill -0 "$router" || { echo "router-interop.sh: the router died" >&2; exit 1; }
 echo "router-interop.sh: all Autobahn|Python peer checks passed on our router"
+
+# Load: `ferrobahn bench` with 1,000 subscribed sessions fails unless every one of them gets
+# every event; the figures go to the log (benchmarks proper: scripts/router-bench.sh).
+ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true
+"$bin" bench "ws://127.0.0.1:$port/ws" --serializer msgpack --secs 0.5 \
+    --scenarios call,call100,fan10,fan1000 --router-pid "$router" | tee "$logs/bench.jsonl"
+kill -0 "$router" || { echo "router-interop.sh: the router died under load" >&2; exit 1; }
+echo "ok   1,000 sessions subscribed, every event reached every one of them"
+
+# The config file: examples/router.toml (anonymous may only call and subscribe under
+# com.example., alice/bob/carol authenticate), driven with the command line client.
+"$bin" router --config examples/router.toml --listen 127.0.0.1:0 >"$logs/router-config.log" 2>&1 &
+router2=$!
+pids+=("$router2")
+port2=""
+for _ in $(seq 1 100); do
+    port2="$(grep -o 'ws://127.0.0.1:[0-9]*' "$logs/router-config.log" | head -1 | cut -d: -f3 || true)"
+    [[ -n "$port2" ]] && break
+    sleep 0.1
+done
+[[ -n "$port2" ]] || { cat "$logs/router-config.log" >&2; echo "router-interop.sh: the configured router did not start" >&2; exit 1; }
+url2="ws://127.0.0.1:$port2/ws"
+expect_fail() { # what, the error it must print, command...
+    local what="$1" want="$2"
+    shift 2
+    if "$@" >"$logs/cli.log" 2>&1; then
+        cat "$logs/cli.log" >&2
+        echo "router-interop.sh: $what succeeded, it must not" >&2
+        exit 1
+    fi
+    grep -q "$want" "$logs/cli.log" || {
+        cat "$logs/cli.log" >&2
+        echo "router-interop.sh: $what failed without $want" >&2
+        exit 1
+    }
+    echo "ok   refused: $what ($(tail -1 "$logs/cli.log"))"
+}
+expect_fail "anonymous REGISTER under com.example." wamp.error.not_authorized \
+    timeout 20 "$bin" register "$url2" com.example.echo
+expect_fail "a wrong ticket" authentication_failed \
+    timeout 20 "$bin" call "$url2" com.example.echo --authid alice --ticket wrong
+timeout 60 "$bin" register "rs://127.0.0.1:$port2" com.example.echo --authid alice --ticket secret123 \
+    >"$logs/register.log" 2>&1 &
+echo_pid=$!
+pids+=("$echo_pid")
+for _ in $(seq 1 100); do grep -q '^registered' "$logs/register.log" && break; sleep 0.1; done
+grep -q '^registered' "$logs/register.log" || { cat "$logs/register.log" >&2; exit 1; }
+echo "ok   alice (ticket) registered com.example.echo"
+got="$(timeout 20 "$bin" call "$url2" com.example.echo 1 '"two"')"
+[[ "$got" == '[1,"two"]' ]] || { echo "router-interop.sh: anonymous call gave $got" >&2; exit 1; }
+echo "ok   anonymous call of com.example.echo → $got"
+got="$(timeout 20 "$bin" call "$url2" com.example.echo 3 --authid bob --wampcra secret2)"
+[[ "$got" == '[3]' ]] || { echo "router-interop.sh: bob's call gave $got" >&2; exit 1; }
+echo "ok   bob (salted WAMP-CRA) call → $got"
+expect_fail "anonymous call outside com.example." wamp.error.not_authorized \
+    timeout 20 "$bin" call "$url2" org.other.proc
+kill "$echo_pid" 2>/dev/null || true
+echo "router-interop.sh: the configured router behaved as examples/router.toml says"

@@ -20,7 +20,18 @@ use crate::{ClientBuilder, Message};
 
 /// Sends whole WAMP messages.
 pub(crate) trait Sender: Send + Sync {
+    /// Sends one message now.
     fn send(&self, bytes: &[u8]) -> Result<(), WampError>;
+    /// Queues one message; it goes out on [`flush`](Self::flush) (or earlier, when the
+    /// buffer is large). A writer with several messages at hand queues them all and flushes
+    /// once: one system call instead of one per message.
+    fn queue(&self, bytes: &[u8]) -> Result<(), WampError> {
+        self.send(bytes)
+    }
+    /// Writes what [`queue`](Self::queue) kept.
+    fn flush(&self) -> Result<(), WampError> {
+        Ok(())
+    }
     /// Ends the transport (after GOODBYE, or to give up).
     fn close(&self);
 }
@@ -140,6 +151,11 @@ pub(crate) struct WsSender {
 
 impl Sender for WsSender {
     fn send(&self, bytes: &[u8]) -> Result<(), WampError> {
+        self.queue(bytes)?;
+        Ok(self.writer.flush()?)
+    }
+
+    fn queue(&self, bytes: &[u8]) -> Result<(), WampError> {
         if self.text {
             let text = std::str::from_utf8(bytes)
                 .map_err(|_| WampError::Transport("JSON message is not UTF-8".into()))?;
@@ -147,6 +163,10 @@ impl Sender for WsSender {
         } else {
             self.writer.write_binary(bytes)?;
         }
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<(), WampError> {
         Ok(self.writer.flush()?)
     }
 
@@ -214,30 +234,80 @@ fn websocket(t: &Target<'_>) -> Result<Connected, WampError> {
 // --- RawSocket ---------------------------------------------------------------------------
 
 pub(crate) struct RsSender<S> {
-    pub(crate) stream: Mutex<S>,
-    pub(crate) peer_max: u32,
+    /// The stream, and frames queued for it (headers and small payloads are gathered so a
+    /// message, or a batch of them, is one write: with TCP_NODELAY a separate header write
+    /// would be a packet of its own).
+    out: Mutex<(S, Vec<u8>)>,
+    peer_max: u32,
 }
 
+/// Queued bytes beyond which `queue` writes at once.
+const RS_FLUSH_AT: usize = 64 * 1024;
+
 impl<S: Stream> RsSender<S> {
-    fn frame(&self, kind: FrameKind, bytes: &[u8]) -> Result<(), WampError> {
+    pub(crate) fn new(stream: S, peer_max: u32) -> Self {
+        Self {
+            out: Mutex::new((stream, Vec::new())),
+            peer_max,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (S, Vec<u8>)> {
+        self.out.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a frame; writes when `flush` or the queue is large.
+    fn frame(&self, kind: FrameKind, bytes: &[u8], flush: bool) -> Result<(), WampError> {
         let h = rawsocket::header(kind, bytes.len(), self.peer_max)
             .map_err(|e| WampError::Transport(format!("RawSocket: {e:?}")))?;
-        let mut s = self.stream.lock().unwrap_or_else(|p| p.into_inner());
-        s.write_all(&h)?;
-        s.write_all(bytes)?;
-        s.flush()?;
+        let mut g = self.lock();
+        let (s, buf) = &mut *g;
+        buf.extend_from_slice(&h);
+        if bytes.len() >= RS_FLUSH_AT {
+            // Large payloads are not copied: what is queued, then the payload itself.
+            s.write_all(buf)?;
+            buf.clear();
+            s.write_all(bytes)?;
+        } else {
+            buf.extend_from_slice(bytes);
+            if flush || buf.len() >= RS_FLUSH_AT {
+                s.write_all(buf)?;
+                buf.clear();
+            }
+        }
+        if flush {
+            s.flush()?;
+        }
+        if buf.capacity() > RS_FLUSH_AT * 2 {
+            buf.shrink_to(RS_FLUSH_AT);
+        }
         Ok(())
     }
 }
 
 impl<S: Stream> Sender for RsSender<S> {
     fn send(&self, bytes: &[u8]) -> Result<(), WampError> {
-        self.frame(FrameKind::Message, bytes)
+        self.frame(FrameKind::Message, bytes, true)
+    }
+
+    fn queue(&self, bytes: &[u8]) -> Result<(), WampError> {
+        self.frame(FrameKind::Message, bytes, false)
+    }
+
+    fn flush(&self) -> Result<(), WampError> {
+        let mut g = self.lock();
+        let (s, buf) = &mut *g;
+        if !buf.is_empty() {
+            s.write_all(buf)?;
+            buf.clear();
+        }
+        s.flush()?;
+        Ok(())
     }
 
     fn close(&self) {
-        let s = self.stream.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = s.shutdown(Shutdown::Write);
+        let _ = self.flush();
+        let _ = self.lock().0.shutdown(Shutdown::Write);
     }
 }
 
@@ -262,7 +332,7 @@ impl<S: Stream> Receiver for RsReceiver<S> {
             self.stream.read_exact(&mut payload)?;
             match kind {
                 FrameKind::Message => return Ok(Some(payload)),
-                FrameKind::Ping => self.sender.frame(FrameKind::Pong, &payload)?,
+                FrameKind::Ping => self.sender.frame(FrameKind::Pong, &payload, true)?,
                 FrameKind::Pong => {}
             }
         }
@@ -290,10 +360,7 @@ fn rawsocket_over<S: Stream>(
     let theirs = rawsocket::client_handshake(ours, reply)
         .map_err(|e| WampError::Transport(format!("RawSocket handshake refused: {e:?}")))?;
     stream.set_read_timeout(None)?;
-    let sender = Arc::new(RsSender {
-        stream: Mutex::new(stream.try_clone()?),
-        peer_max: theirs.max_len(),
-    });
+    let sender = Arc::new(RsSender::new(stream.try_clone()?, theirs.max_len()));
     Ok(Connected {
         sender: sender.clone(),
         receiver: Box::new(RsReceiver {

@@ -6,8 +6,8 @@
 //!   accept ─▶ peek first byte ─┬─ 0x7F: RawSocket handshake ─┐
 //!                              └─ else: WebSocket handshake ─┴─▶ connection thread
 //!   connection thread: recv message ─▶ lock router ─▶ Router::receive ─▶ actions
-//!        actions, still under the lock ─▶ each target's bounded queue (try_send)
-//!   writer thread per connection: queue ─▶ socket
+//!        actions, still under the lock ─▶ each target's queue (at most `queue` messages)
+//!   writer thread per connection: queue ─▶ write every queued message ─▶ one flush
 //!   timer thread: Router::poll (call timeouts)
 //! ```
 //!
@@ -19,8 +19,9 @@
 
 use std::collections::HashMap;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::mpsc::{channel, Sender as QueueTx, TryRecvError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
@@ -125,7 +126,11 @@ enum Out {
 }
 
 struct ConnTx {
-    tx: SyncSender<Out>,
+    /// The writer's queue: unbounded as a channel (a bounded std channel allocates all its
+    /// slots up front: 100 KiB per idle session at 4,096), bounded by `queued`.
+    tx: QueueTx<Out>,
+    /// Messages in `tx` not yet taken by the writer.
+    queued: Arc<AtomicUsize>,
     /// Shuts the socket down both ways (slow consumer, router stop).
     kill: Box<dyn Fn() + Send + Sync>,
 }
@@ -167,18 +172,18 @@ impl Shared {
             match a {
                 Action::Send { to, bytes } => {
                     let Some(c) = conns.get(&to) else { continue };
-                    match c.tx.try_send(Out::Msg(bytes)) {
-                        Ok(()) => {}
-                        Err(TrySendError::Full(_)) => {
-                            log::warn!("WAMP router: connection {to} does not read; dropped as a slow consumer");
-                            (c.kill)();
-                        }
-                        Err(TrySendError::Disconnected(_)) => {}
+                    if c.queued.load(Ordering::Relaxed) >= self.options.queue.max(1) {
+                        log::warn!("WAMP router: connection {to} does not read; dropped as a slow consumer");
+                        (c.kill)();
+                        continue;
+                    }
+                    if c.tx.send(Out::Msg(bytes)).is_ok() {
+                        c.queued.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 Action::Close { to } => {
                     if let Some(c) = conns.get(&to) {
-                        if c.tx.try_send(Out::Close).is_err() {
+                        if c.tx.send(Out::Close).is_err() {
                             (c.kill)();
                         }
                     }
@@ -488,10 +493,7 @@ fn serve_rawsocket<S: Stream>(
     stream.flush()?;
     stream.set_read_timeout(None)?;
     info.protocol = format!("wamp.2.{}", format_name(ours.format));
-    let sender = Arc::new(RsSender {
-        stream: Mutex::new(stream.try_clone()?),
-        peer_max: theirs.max_len(),
-    });
+    let sender = Arc::new(RsSender::new(stream.try_clone()?, theirs.max_len()));
     let receiver = RsReceiver {
         stream,
         sender: Arc::clone(&sender),
@@ -529,37 +531,53 @@ fn run(
     kill: Box<dyn Fn() + Send + Sync>,
 ) {
     let id = shared.next.fetch_add(1, Ordering::Relaxed);
-    let (tx, rx) = sync_channel::<Out>(shared.options.queue.max(1));
+    let (tx, rx) = channel::<Out>();
+    let queued = Arc::new(AtomicUsize::new(0));
+    let taken = Arc::clone(&queued);
     let w = Arc::clone(&sender);
     let writer = std::thread::Builder::new()
         .name("wamp-router-write".into())
         .stack_size(64 * 1024)
         .spawn(move || {
             let mut buf = Vec::new();
-            for out in rx {
-                match out {
-                    Out::Msg(bytes) => {
-                        let sent = if batched {
-                            buf.clear();
-                            batched::encode_bytes(&bytes, format, Default::default(), &mut buf)
-                                .map_err(|e| super::WampError::Transport(e.to_string()))
-                                .and_then(|()| w.send(&buf))
-                        } else {
-                            w.send(&bytes)
-                        };
-                        if sent.is_err() {
+            // Everything queued is written, then flushed once: under load one system call
+            // carries many messages.
+            let mut next = rx.recv().ok();
+            while let Some(out) = next.take() {
+                if matches!(out, Out::Msg(_)) {
+                    taken.fetch_sub(1, Ordering::Relaxed);
+                }
+                let sent = match out {
+                    Out::Msg(bytes) if batched => {
+                        buf.clear();
+                        batched::encode_bytes(&bytes, format, Default::default(), &mut buf)
+                            .map_err(|e| super::WampError::Transport(e.to_string()))
+                            .and_then(|()| w.queue(&buf))
+                    }
+                    Out::Msg(bytes) => w.queue(&bytes),
+                    Out::Close => break,
+                };
+                if sent.is_err() {
+                    break;
+                }
+                next = match rx.try_recv() {
+                    Ok(out) => Some(out),
+                    Err(TryRecvError::Empty) => {
+                        if w.flush().is_err() {
                             break;
                         }
+                        rx.recv().ok()
                     }
-                    Out::Close => break,
-                }
+                    Err(TryRecvError::Disconnected) => None,
+                };
             }
+            let _ = w.flush();
             w.close();
         });
     let Ok(writer) = writer else {
         return;
     };
-    lock(&shared.conns).insert(id, ConnTx { tx, kill });
+    lock(&shared.conns).insert(id, ConnTx { tx, queued, kill });
     shared.with_router(|r, _| r.open(id, format, info));
     while let Ok(Some(bytes)) = receiver.recv() {
         if batched {

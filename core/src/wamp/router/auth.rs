@@ -112,9 +112,11 @@ impl<E: Entropy> Router<E> {
                 }
                 method => {
                     let principal = match (&authid, method) {
-                        (Some(id), _) => {
-                            config.principal(id).filter(|p| p.secret.method() == method)
-                        }
+                        // One authid may have a principal entry per method.
+                        (Some(id), _) => config
+                            .principals
+                            .iter()
+                            .find(|p| p.authid == *id && p.secret.method() == method),
                         // cryptosign may name the key instead of an authid.
                         (None, "cryptosign") => authextra(&h.details, "pubkey").and_then(|pk| {
                             config.principals.iter().find(|p| match &p.secret {

@@ -69,7 +69,7 @@ impl RealmConfig {
         }
     }
 
-    /// The principal with this authid.
+    /// The first principal with this authid (one authid may have an entry per auth method).
     pub fn principal(&self, authid: &str) -> Option<&Principal> {
         self.principals.iter().find(|p| p.authid == authid)
     }

@@ -2,33 +2,41 @@
 //! work against any router.
 //!
 //! ```text
-//! ferrobahn router [--listen ADDR] [--realm NAME]...   run a router (default 127.0.0.1:8080, realm1)
+//! ferrobahn router [--config FILE] [--listen ADDR]    run a router (default 127.0.0.1:8080, realm1)
 //! ferrobahn demo                                        a router plus a demo client, then exit
 //! ferrobahn call URL PROCEDURE [JSON-ARG]...            call and print the result
 //! ferrobahn publish URL TOPIC [JSON-ARG]...             publish (acknowledged)
 //! ferrobahn subscribe URL TOPIC [--count N]             print events
 //! ferrobahn register URL PROCEDURE                      echo the arguments back
 //! ferrobahn sessions URL                                the session meta API
+//! ferrobahn bench URL [--serializer S] [--router-pid P]  load generator (see `bench`)
 //! ```
 //!
 //! URLs: `ws://host:port/ws`, `rs://host:port`, `unix:///path`; realm from `--realm`
-//! (default `realm1`).
+//! (default `realm1`); `--authid ID` with `--ticket`, `--wampcra` or `--scram` SECRET to
+//! authenticate. The router's config file: `examples/router.toml`.
+
+mod bench;
+mod config;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use ferrobahn::wamp::router::{RealmConfig, Router, RouterConfig, RouterOptions};
+use ferrobahn::wamp::router::{RealmConfig, Router, RouterOptions};
 use ferrobahn::wamp::serde_json;
-use ferrobahn::wamp::{Args, Client, ClientOptions, PublishOptions, RegisterOptions};
+use ferrobahn::wamp::{Args, Client, ClientOptions, Credential, PublishOptions, RegisterOptions};
 
 const USAGE: &str = "usage:
-  ferrobahn router [--listen ADDR] [--realm NAME]... [--unix PATH]
+  ferrobahn router [--config FILE] [--listen ADDR] [--realm NAME]... [--unix PATH]
   ferrobahn demo
   ferrobahn call URL PROCEDURE [JSON-ARG]... [--realm NAME]
   ferrobahn publish URL TOPIC [JSON-ARG]... [--realm NAME]
   ferrobahn subscribe URL TOPIC [--count N] [--realm NAME]
   ferrobahn register URL PROCEDURE [--realm NAME]
-  ferrobahn sessions URL [--realm NAME]";
+  ferrobahn sessions URL [--realm NAME]
+  (client commands: --authid ID with --ticket T | --wampcra SECRET | --scram PASSWORD)
+  ferrobahn bench URL [--serializer json|msgpack|cbor|ubjson] [--secs S]
+                  [--scenarios call,call100,pub1,fan10,fan1000] [--router-pid PID] [--label L]";
 
 type Res = Result<(), Box<dyn std::error::Error>>;
 
@@ -95,28 +103,30 @@ fn show(a: &Args) -> String {
     }
 }
 
+/// `router`: options from `--config FILE` (or the defaults), then the flags on top.
 fn router(cli: &Cli) -> Res {
+    let mut o = match cli.opt("config") {
+        Some(path) => config::load(std::path::Path::new(path))?,
+        None => RouterOptions::default(),
+    };
     let realms = cli.all("realm");
-    let mut config = RouterConfig::default();
     if !realms.is_empty() {
-        config.realms = realms.iter().map(|r| RealmConfig::open(r)).collect();
+        o.config.realms = realms.iter().map(|r| RealmConfig::open(r)).collect();
     }
-    let r = Router::start(RouterOptions {
-        listen: cli.opt("listen").unwrap_or("127.0.0.1:8080").to_owned(),
-        #[cfg(unix)]
-        unix: cli.opt("unix").map(Into::into),
-        config,
-        ..Default::default()
-    })?;
+    if let Some(l) = cli.opt("listen") {
+        o.listen = l.to_owned();
+    }
+    #[cfg(unix)]
+    if let Some(u) = cli.opt("unix") {
+        o.unix = Some(u.into());
+    }
+    let names: Vec<String> = o.config.realms.iter().map(|r| r.name.clone()).collect();
+    let r = Router::start(o)?;
     println!(
         "ferrobahn router: {} (WebSocket), {} (RawSocket); realms {}",
         r.ws_url(),
         r.rs_url(),
-        if realms.is_empty() {
-            "realm1".to_owned()
-        } else {
-            realms.join(", ")
-        }
+        names.join(", ")
     );
     r.wait();
     Ok(())
@@ -186,9 +196,21 @@ fn demo() -> Res {
     Ok(())
 }
 
+/// A session for the client commands: `--authid` with `--ticket`, `--wampcra` or `--scram`
+/// secrets (each offered), anonymous without.
 fn client(cli: &Cli) -> Result<Client, Box<dyn std::error::Error>> {
     let url = cli.pos.get(1).ok_or(USAGE)?;
-    Ok(Client::connect(url, ClientOptions::new(cli.realm()))?)
+    let mut o = ClientOptions::new(cli.realm());
+    let mut credentials = Vec::new();
+    credentials.extend(cli.opt("ticket").map(|t| Credential::Ticket(t.into())));
+    credentials.extend(cli.opt("wampcra").map(|t| Credential::WampCra(t.into())));
+    credentials.extend(cli.opt("scram").map(|t| Credential::Scram(t.into())));
+    if let Some(id) = cli.opt("authid") {
+        o = o.auth(id, credentials);
+    } else if !credentials.is_empty() {
+        return Err("--ticket, --wampcra and --scram need --authid".into());
+    }
+    Ok(Client::connect(url, o)?)
 }
 
 fn run(cli: Cli) -> Res {
@@ -196,6 +218,7 @@ fn run(cli: Cli) -> Res {
     match cmd {
         "router" => router(&cli),
         "demo" => demo(),
+        "bench" => bench::run(&cli),
         "call" => {
             let c = client(&cli)?;
             let proc_ = cli.pos.get(2).ok_or(USAGE)?;

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Our embedded router and Crossbar.io, measured side by side with the same load generator
+# (`ferrobahn bench`): RPC calls one at a time and 100 in flight, events 1→1, 1→10 and 1→1000,
+# JSON and MessagePack, WebSocket and RawSocket. Rounds alternate between the two routers;
+# each figure is the median of the rounds. Router CPU per message (user and system, its whole
+# process tree) comes from /proc. Writes reports/router-bench/results.jsonl and prints a
+# Markdown table (the one in benches/RESULTS.md).
+#
+# Usage: scripts/router-bench.sh [ROUNDS (3)] [SECONDS per scenario (2)]
+# Builds nothing: expects target/release/ferrobahn. Crossbar from scripts/crossbar-venv.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+rounds="${1:-3}"
+secs="${2:-2}"
+bin="${FERROBAHN_BIN:-${CARGO_TARGET_DIR:-target}/release/ferrobahn}"
+[[ -x "$bin" ]] || { echo "router-bench.sh: $bin not found; cargo build --release --bins" >&2; exit 1; }
+cbvenv="${CROSSBAR_VENV:-$(scripts/crossbar-venv.sh)}"
+logs=reports/router-bench
+mkdir -p "$logs"
+results="$logs/results.jsonl"
+: >"$results"
+cbdir="$(mktemp -d "${TMPDIR:-/tmp}/ferrobahn-bench.XXXXXX")"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do
+        for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    rm -rf "$cbdir"
+}
+trap cleanup EXIT
+
+# Many sessions: each is a socket (and, in our router, two threads).
+ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true
+
+"$bin" router --listen 127.0.0.1:0 >"$logs/ours.log" 2>&1 &
+ours=$!
+pids+=("$ours")
+port=""
+for _ in $(seq 1 100); do
+    port="$(grep -o 'ws://127.0.0.1:[0-9]*' "$logs/ours.log" | head -1 | cut -d: -f3 || true)"
+    [[ -n "$port" ]] && break
+    sleep 0.1
+done
+[[ -n "$port" ]] || { cat "$logs/ours.log" >&2; echo "router-bench.sh: our router did not start" >&2; exit 1; }
+
+eval "$("$cbvenv/bin/python" tests/wamp_crossbar/config.py "$cbdir/.crossbar")"  # ws= rs= ...
+"$cbvenv/bin/crossbar" start --cbdir "$cbdir/.crossbar" >"$logs/crossbar.log" 2>&1 &
+cb=$!
+pids+=("$cb")
+for _ in $(seq 1 300); do
+    if "$cbvenv/bin/python" -c "
+import socket
+for p in ($ws, $rs):
+    socket.create_connection(('127.0.0.1', p), timeout=0.2).close()
+" 2>/dev/null; then break; fi
+    kill -0 "$cb" 2>/dev/null || { tail -30 "$logs/crossbar.log" >&2; exit 1; }
+    sleep 0.1
+done
+echo "router-bench.sh: ferrobahn router (pid $ours) on $port, Crossbar (pid $cb) on ws $ws / rs $rs"
+
+run() { # label pid url serializer
+    "$bin" bench "$3" --serializer "$4" --secs "$secs" --router-pid "$2" --label "$1" \
+        | tee -a "$results"
+}
+for round in $(seq 1 "$rounds"); do
+    echo "router-bench.sh: round $round of $rounds"
+    for ser in json msgpack; do
+        run ferrobahn "$ours" "ws://127.0.0.1:$port/ws" "$ser"
+        run crossbar "$cb" "ws://127.0.0.1:$ws/" "$ser"
+        run ferrobahn "$ours" "rs://127.0.0.1:$port" "$ser"
+        run crossbar "$cb" "rs://127.0.0.1:$rs" "$ser"
+    done
+done
+
+"$cbvenv/bin/python" - "$results" <<'EOF'
+import json, statistics, sys
+from collections import defaultdict
+rows = defaultdict(list)
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    rows[(r["scenario"], r["serializer"], r["transport"], r["router"])].append(r)
+def med(rs, k):
+    v = [r[k] for r in rs if k in r]
+    return statistics.median(v) if v else None
+order = ["call", "call100", "pub1", "fan10", "fan1000"]
+print("| scenario | serializer | transport | ferrobahn msg/s | Crossbar msg/s | ratio | "
+      "ferrobahn CPU µs/msg (user+sys) | Crossbar CPU µs/msg (user+sys) | CPU ratio |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+for sc in order:
+    for ser in ["json", "msgpack"]:
+        for tr in ["ws", "rs"]:
+            a, b = rows.get((sc, ser, tr, "ferrobahn")), rows.get((sc, ser, tr, "crossbar"))
+            if not a or not b:
+                continue
+            ra, rb = med(a, "per_second"), med(b, "per_second")
+            def cpu(rs):
+                u, s = med(rs, "router_user_us_per_msg"), med(rs, "router_sys_us_per_msg")
+                return (u, s, u + s) if u is not None else None
+            ca, cb = cpu(a), cpu(b)
+            fc = lambda c: f"{c[2]:.1f} ({c[0]:.1f}+{c[1]:.1f})" if c else "–"
+            ratio_cpu = f"{cb[2] / ca[2]:.1f}×" if ca and cb and ca[2] > 0 else "–"
+            print(f"| {sc} | {ser} | {tr} | {ra:,.0f} | {rb:,.0f} | {ra / rb:.1f}× | "
+                  f"{fc(ca)} | {fc(cb)} | {ratio_cpu} |")
+for router in ["ferrobahn", "crossbar"]:
+    v = [r["router_bytes_per_idle_session"] for k, rs in rows.items() if k[3] == router
+         for r in rs if "router_bytes_per_idle_session" in r]
+    if v:
+        print(f"\n{router}: resident memory per idle session (1,000 subscribed sessions), "
+              f"median {statistics.median(v) / 1024:.1f} KiB")
+EOF
