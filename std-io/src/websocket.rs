@@ -979,6 +979,24 @@ impl<S: Stream> Drop for MessageWriter<'_, S> {
 }
 
 impl<S: Stream> Reader<S> {
+    /// Whether the next message is already here whole (one unfragmented data frame in the
+    /// read buffer), so that reading it will not wait on the socket. A server that
+    /// processes what arrived together in one go (the WAMP router) asks this.
+    pub fn message_buffered(&self) -> bool {
+        if self.pending_end || !self.msg.is_empty() {
+            return false;
+        }
+        let b = &self.rbuf[self.rpos..self.rend];
+        match ferrobahn_core::FrameHeader::parse(b) {
+            Ok(ferrobahn_core::Status::Complete((h, n))) => {
+                h.fin
+                    && matches!(h.opcode, OpCode::Text | OpCode::Binary)
+                    && (b.len() - n) as u64 >= h.payload_len
+            }
+            _ => false,
+        }
+    }
+
     /// Reads until a whole message (or a control frame) arrives. Pings are answered before
     /// they are returned; a close is answered and the transport closed before
     /// `Message::Close` is returned; the next call then gives [`Error::ConnectionClosed`].

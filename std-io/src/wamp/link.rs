@@ -39,6 +39,10 @@ pub(crate) trait Sender: Send + Sync {
 /// Receives whole WAMP messages; `None` when the transport ended.
 pub(crate) trait Receiver: Send {
     fn recv(&mut self) -> Result<Option<Vec<u8>>, WampError>;
+    /// The next [`recv`](Self::recv) returns a message without waiting on the socket.
+    fn message_buffered(&self) -> bool {
+        false
+    }
 }
 
 /// Where and how to connect (see [`super::ClientOptions`]).
@@ -180,6 +184,10 @@ pub(crate) struct WsReceiver {
 }
 
 impl Receiver for WsReceiver {
+    fn message_buffered(&self) -> bool {
+        self.reader.message_buffered()
+    }
+
     fn recv(&mut self) -> Result<Option<Vec<u8>>, WampError> {
         loop {
             match self.reader.read() {
@@ -312,24 +320,91 @@ impl<S: Stream> Sender for RsSender<S> {
 }
 
 pub(crate) struct RsReceiver<S> {
-    pub(crate) stream: S,
-    pub(crate) sender: Arc<RsSender<S>>,
-    pub(crate) our_max: u32,
+    stream: S,
+    sender: Arc<RsSender<S>>,
+    our_max: u32,
+    /// Bytes read ahead: small messages that arrive together take one read, not two each.
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+}
+
+/// The RawSocket read-ahead buffer (allocated on the first read).
+const RS_READ_AHEAD: usize = 8 * 1024;
+
+impl<S: Stream> RsReceiver<S> {
+    pub(crate) fn new(stream: S, sender: Arc<RsSender<S>>, our_max: u32) -> Self {
+        Self {
+            stream,
+            sender,
+            our_max,
+            buf: Vec::new(),
+            pos: 0,
+            end: 0,
+        }
+    }
+
+    /// Fills `out` from the read-ahead buffer, then from the socket (reading ahead when `out`
+    /// is small). `Ok(false)`: the stream ended before the first byte.
+    fn read_exact(&mut self, out: &mut [u8]) -> std::io::Result<bool> {
+        let mut done = 0;
+        while done < out.len() {
+            if self.pos < self.end {
+                let n = (self.end - self.pos).min(out.len() - done);
+                out[done..done + n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+                self.pos += n;
+                done += n;
+                continue;
+            }
+            let want = out.len() - done;
+            let n = if want >= RS_READ_AHEAD {
+                self.stream.read(&mut out[done..])?
+            } else {
+                if self.buf.is_empty() {
+                    self.buf = vec![0; RS_READ_AHEAD];
+                }
+                let n = self.stream.read(&mut self.buf)?;
+                (self.pos, self.end) = (0, n);
+                n
+            };
+            if n == 0 {
+                if done == 0 {
+                    return Ok(false);
+                }
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            if want >= RS_READ_AHEAD {
+                done += n;
+            }
+        }
+        Ok(true)
+    }
 }
 
 impl<S: Stream> Receiver for RsReceiver<S> {
+    fn message_buffered(&self) -> bool {
+        let b = &self.buf[self.pos..self.end];
+        b.len() >= 4
+            && rawsocket::parse_header([b[0], b[1], b[2], b[3]], self.our_max).is_ok_and(
+                |(kind, len)| matches!(kind, FrameKind::Message) && b.len() - 4 >= len as usize,
+            )
+    }
+
     fn recv(&mut self) -> Result<Option<Vec<u8>>, WampError> {
         loop {
             let mut h = [0u8; 4];
-            match self.stream.read_exact(&mut h) {
-                Ok(()) => {}
+            match self.read_exact(&mut h) {
+                Ok(true) => {}
+                Ok(false) => return Ok(None),
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
                 Err(e) => return Err(e.into()),
             }
             let (kind, len) = rawsocket::parse_header(h, self.our_max)
                 .map_err(|e| WampError::Transport(format!("RawSocket: {e:?}")))?;
             let mut payload = vec![0u8; len as usize];
-            self.stream.read_exact(&mut payload)?;
+            if !self.read_exact(&mut payload)? && len > 0 {
+                return Ok(None);
+            }
             match kind {
                 FrameKind::Message => return Ok(Some(payload)),
                 FrameKind::Ping => self.sender.frame(FrameKind::Pong, &payload, true)?,
@@ -363,11 +438,7 @@ fn rawsocket_over<S: Stream>(
     let sender = Arc::new(RsSender::new(stream.try_clone()?, theirs.max_len()));
     Ok(Connected {
         sender: sender.clone(),
-        receiver: Box::new(RsReceiver {
-            stream,
-            sender,
-            our_max: ours.max_len(),
-        }),
+        receiver: Box::new(RsReceiver::new(stream, sender, ours.max_len())),
         format,
         channel_binding,
     })

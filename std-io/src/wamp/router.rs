@@ -122,8 +122,16 @@ impl Entropy for OsEntropy {
 
 enum Out {
     Msg(Arc<[u8]>),
+    /// Several messages for one connection decided together: one wake-up of its writer.
+    Batch(Vec<Arc<[u8]>>),
     Close,
 }
+
+/// What one dispatch owes one connection: its messages in order, and whether to close it.
+type Delivery = (ConnId, Vec<Arc<[u8]>>, bool);
+
+/// Messages handled under one router lock at most (from what one read brought in).
+const READ_BATCH: usize = 64;
 
 struct ConnTx {
     /// The writer's queue: unbounded as a channel (a bounded std channel allocates all its
@@ -163,31 +171,53 @@ impl Shared {
         self.dispatch(out);
     }
 
+    /// Queues what the router decided, grouped by connection (in the order decided) so each
+    /// writer is woken once however many messages it gets.
     fn dispatch(&self, out: Outbox) {
         if out.is_empty() {
             return;
         }
-        let conns = lock(&self.conns);
+        let mut groups: Vec<Delivery> = Vec::new();
         for a in out {
-            match a {
-                Action::Send { to, bytes } => {
-                    let Some(c) = conns.get(&to) else { continue };
-                    if c.queued.load(Ordering::Relaxed) >= self.options.queue.max(1) {
-                        log::warn!("WAMP router: connection {to} does not read; dropped as a slow consumer");
-                        (c.kill)();
-                        continue;
-                    }
-                    if c.tx.send(Out::Msg(bytes)).is_ok() {
-                        c.queued.fetch_add(1, Ordering::Relaxed);
-                    }
+            let (to, msg) = match a {
+                Action::Send { to, bytes } => (to, Some(bytes)),
+                Action::Close { to } => (to, None),
+            };
+            let i = match groups.iter().position(|g| g.0 == to) {
+                Some(i) => i,
+                None => {
+                    groups.push((to, Vec::new(), false));
+                    groups.len() - 1
                 }
-                Action::Close { to } => {
-                    if let Some(c) = conns.get(&to) {
-                        if c.tx.send(Out::Close).is_err() {
-                            (c.kill)();
-                        }
-                    }
+            };
+            match msg {
+                Some(m) => groups[i].1.push(m),
+                None => groups[i].2 = true,
+            }
+        }
+        let conns = lock(&self.conns);
+        for (to, mut msgs, close) in groups {
+            let Some(c) = conns.get(&to) else { continue };
+            let n = msgs.len();
+            if n > 0 {
+                if c.queued.load(Ordering::Relaxed) + n > self.options.queue.max(1) {
+                    log::warn!(
+                        "WAMP router: connection {to} does not read; dropped as a slow consumer"
+                    );
+                    (c.kill)();
+                    continue;
                 }
+                let out = if n == 1 {
+                    Out::Msg(msgs.pop().expect("one message"))
+                } else {
+                    Out::Batch(msgs)
+                };
+                if c.tx.send(out).is_ok() {
+                    c.queued.fetch_add(n, Ordering::Relaxed);
+                }
+            }
+            if close && c.tx.send(Out::Close).is_err() {
+                (c.kill)();
             }
         }
     }
@@ -494,11 +524,7 @@ fn serve_rawsocket<S: Stream>(
     stream.set_read_timeout(None)?;
     info.protocol = format!("wamp.2.{}", format_name(ours.format));
     let sender = Arc::new(RsSender::new(stream.try_clone()?, theirs.max_len()));
-    let receiver = RsReceiver {
-        stream,
-        sender: Arc::clone(&sender),
-        our_max: ours.max_len(),
-    };
+    let receiver = RsReceiver::new(stream, Arc::clone(&sender), ours.max_len());
     run(
         shared,
         sender,
@@ -543,18 +569,26 @@ fn run(
             // Everything queued is written, then flushed once: under load one system call
             // carries many messages.
             let mut next = rx.recv().ok();
-            while let Some(out) = next.take() {
-                if matches!(out, Out::Msg(_)) {
-                    taken.fetch_sub(1, Ordering::Relaxed);
+            let send = |bytes: &[u8], buf: &mut Vec<u8>| {
+                if batched {
+                    buf.clear();
+                    batched::encode_bytes(bytes, format, Default::default(), buf)
+                        .map_err(|e| super::WampError::Transport(e.to_string()))
+                        .and_then(|()| w.queue(buf))
+                } else {
+                    w.queue(bytes)
                 }
+            };
+            while let Some(out) = next.take() {
                 let sent = match out {
-                    Out::Msg(bytes) if batched => {
-                        buf.clear();
-                        batched::encode_bytes(&bytes, format, Default::default(), &mut buf)
-                            .map_err(|e| super::WampError::Transport(e.to_string()))
-                            .and_then(|()| w.queue(&buf))
+                    Out::Msg(bytes) => {
+                        taken.fetch_sub(1, Ordering::Relaxed);
+                        send(&bytes, &mut buf)
                     }
-                    Out::Msg(bytes) => w.queue(&bytes),
+                    Out::Batch(all) => {
+                        taken.fetch_sub(all.len(), Ordering::Relaxed);
+                        all.iter().try_for_each(|b| send(b, &mut buf))
+                    }
                     Out::Close => break,
                 };
                 if sent.is_err() {
@@ -579,21 +613,47 @@ fn run(
     };
     lock(&shared.conns).insert(id, ConnTx { tx, queued, kill });
     shared.with_router(|r, _| r.open(id, format, info));
-    while let Ok(Some(bytes)) = receiver.recv() {
-        if batched {
-            for m in batched::split(format, &bytes) {
-                match m {
-                    Ok(m) => shared.with_router(|r, out| r.receive(id, m, now_ms(), out)),
-                    Err(_) => {
-                        // A broken batch frame: hand the router bytes no serializer decodes,
-                        // so it answers as for any malformed message (ABORT, protocol_violation).
-                        shared.with_router(|r, out| r.receive(id, b"\xff", now_ms(), out));
-                        break;
+    let mut batch: Vec<Vec<u8>> = Vec::new();
+    'read: while let Ok(Some(first)) = receiver.recv() {
+        // What arrived together is handled under one lock, and its deliveries go out
+        // together: under load, one wake-up and one write per recipient for many messages.
+        batch.clear();
+        batch.push(first);
+        let mut ended = false;
+        while batch.len() < READ_BATCH && receiver.message_buffered() {
+            match receiver.recv() {
+                Ok(Some(m)) => batch.push(m),
+                _ => {
+                    ended = true;
+                    break;
+                }
+            }
+        }
+        let mut broken = false;
+        shared.with_router(|r, out| {
+            let now = now_ms();
+            for bytes in &batch {
+                if !batched {
+                    r.receive(id, bytes, now, out);
+                    continue;
+                }
+                for m in batched::split(format, bytes) {
+                    match m {
+                        Ok(m) => r.receive(id, m, now, out),
+                        Err(_) => {
+                            // A broken batch frame: hand the router bytes no serializer
+                            // decodes, so it answers as for any malformed message (ABORT,
+                            // protocol_violation).
+                            r.receive(id, b"\xff", now, out);
+                            broken = true;
+                            return;
+                        }
                     }
                 }
             }
-        } else {
-            shared.with_router(|r, out| r.receive(id, &bytes, now_ms(), out));
+        });
+        if ended || broken {
+            break 'read;
         }
     }
     shared.with_router(|r, out| r.close(id, out));
