@@ -198,6 +198,61 @@ fn ticket_and_wampcra_principals_and_a_wrong_ticket() {
     r.stop();
 }
 
+/// WAMP-SCRAM: the router keeps only the stored and server keys; our client's proof is
+/// checked, and the client checks the router's signature in WELCOME (it refuses to join
+/// otherwise), over JSON and CBOR, argon2id and PBKDF2.
+#[test]
+fn scram_principals_argon2id_and_pbkdf2_and_a_wrong_password() {
+    use ferrobahn::wamp::router::scram_secret;
+    let mut realm = RealmConfig::open("realm1");
+    realm.anonymous = None;
+    realm.principals = vec![
+        Principal {
+            authid: "carol".into(),
+            authrole: "user".into(),
+            secret: Secret::Scram(
+                scram_secret("secret3", "argon2id-13", b"0123456789abcdef", 4, Some(512)).unwrap(),
+            ),
+        },
+        Principal {
+            authid: "dave".into(),
+            authrole: "admin".into(),
+            secret: Secret::Scram(
+                scram_secret("pw4", "pbkdf2", b"fedcba9876543210", 1000, None).unwrap(),
+            ),
+        },
+    ];
+    let r = Router::start(RouterOptions {
+        listen: "127.0.0.1:0".into(),
+        config: ferrobahn::wamp::router::RouterConfig {
+            realms: vec![realm],
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let opts = |id: &str, pw: &str, f: Format| {
+        ClientOptions::new("realm1")
+            .serializer(f)
+            .auth(id, vec![Credential::Scram(pw.into())])
+    };
+    let carol = Client::connect(&r.ws_url(), opts("carol", "secret3", Format::Json)).unwrap();
+    assert_eq!(carol.authrole(), Some("user"));
+    let dave = Client::connect(&r.rs_url(), opts("dave", "pw4", Format::Cbor)).unwrap();
+    assert_eq!(dave.authrole(), Some("admin"));
+    for (id, pw) in [("carol", "secret4"), ("dave", "secret3"), ("nobody", "x")] {
+        match Client::connect(&r.ws_url(), opts(id, pw, Format::MsgPack)) {
+            Err(WampError::Aborted { reason, .. }) => assert!(
+                reason == "wamp.error.authentication_failed"
+                    || (id == "nobody" && reason == "wamp.error.no_auth_method"),
+                "{id}: {reason}"
+            ),
+            other => panic!("{id} with a wrong password: {other:?}"),
+        }
+    }
+    r.stop();
+}
+
 #[test]
 fn garbage_from_a_peer_is_aborted_and_the_router_stays_up() {
     let r = router();

@@ -165,18 +165,17 @@ impl Bench {
         let publisher = self.connect(1)?;
         let topic = format!("bench.topic.{}", publisher.session_id());
         let rss_before = self.rss();
-        let mut subscribers = Vec::with_capacity(n);
-        let mut counts = Vec::with_capacity(n);
-        for _ in 0..n {
+        // Sessions join from several threads at once (1,000 one after another would take
+        // most of a run against a slow router).
+        let counts: Vec<Arc<AtomicU64>> = (0..n).map(|_| Arc::new(AtomicU64::new(0))).collect();
+        let subscribers = parallel(&counts, |count| {
             let s = self.connect(1)?;
-            let count = Arc::new(AtomicU64::new(0));
-            let c = Arc::clone(&count);
+            let c = Arc::clone(count);
             s.subscribe(&topic, Default::default(), move |_, _| {
                 c.fetch_add(1, Ordering::Relaxed);
             })?;
-            subscribers.push(s);
-            counts.push(count);
-        }
+            Ok(s)
+        })?;
         let idle_session_bytes = match (rss_before, self.rss()) {
             (Some(a), Some(b)) if n >= 100 => Some(b.saturating_sub(a) as f64 / n as f64),
             _ => None,
@@ -215,9 +214,10 @@ impl Bench {
         let elapsed = started.elapsed();
         let cpu = self.cpu_since(before);
         let delivered = total() - base;
-        for s in &subscribers {
+        parallel(&subscribers, |s| {
             let _ = s.leave(Duration::from_secs(5));
-        }
+            Ok(())
+        })?;
         publisher.leave(Duration::from_secs(5))?;
         Ok(Outcome {
             messages: delivered,
@@ -242,6 +242,39 @@ impl Bench {
     fn rss(&self) -> Option<u64> {
         self.pid.and_then(tree_rss)
     }
+}
+
+/// `f` on every item from 8 threads; the results in item order.
+fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R, Box<dyn std::error::Error>> + Sync,
+) -> Result<Vec<R>, Box<dyn std::error::Error>> {
+    let chunk = items.len().div_ceil(8).max(1);
+    let results: Vec<Result<Vec<R>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let f = &f;
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|t| f(t).map_err(|e| e.to_string()))
+                        .collect::<Result<Vec<R>, String>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a bench thread panicked".into()))
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(items.len());
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
 }
 
 fn wait_until(ok: impl Fn() -> bool, limit: Duration) -> Res {

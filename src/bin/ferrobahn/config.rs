@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use ferrobahn::core::wamp::uri::{Check, Match};
 use ferrobahn::wamp::router::{
-    Permission, Principal, RealmConfig, Role, RouterConfig, RouterOptions, Secret,
+    scram_secret, Permission, Principal, RealmConfig, Role, RouterConfig, RouterOptions,
+    ScramSecret, Secret,
 };
 use serde::Deserialize;
 
@@ -92,6 +93,28 @@ struct PrincipalFile {
     wampcra: Option<Cra>,
     /// Ed25519 public keys, hex.
     cryptosign: Option<Vec<String>>,
+    scram: Option<ScramFile>,
+}
+
+/// WAMP-SCRAM: a password (the keys are derived at start), or the stored keys as Crossbar
+/// keeps them (`stored_key`, `server_key`), so the file need not hold the password.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScramFile {
+    password: Option<String>,
+    stored_key: Option<String>,
+    server_key: Option<String>,
+    /// Hex.
+    salt: String,
+    #[serde(default = "default_kdf")]
+    kdf: String,
+    iterations: u32,
+    /// argon2 memory in KiB.
+    memory: Option<u32>,
+}
+
+fn default_kdf() -> String {
+    "argon2id-13".into()
 }
 
 #[derive(Deserialize)]
@@ -233,6 +256,41 @@ fn realm(r: Realm) -> Result<RealmConfig, ConfigError> {
                 salt: c.salt.map(|s| (s, c.iterations, c.keylen)),
             });
         }
+        if let Some(c) = p.scram {
+            let salt = hex(&c.salt)
+                .ok_or_else(|| ConfigError(format!("{who}: scram salt {:?} is not hex", c.salt)))?;
+            let secret = match (c.password, c.stored_key, c.server_key) {
+                (Some(pw), None, None) => scram_secret(&pw, &c.kdf, &salt, c.iterations, c.memory)
+                    .map_err(|e| ConfigError(format!("{who}: {e}")))?,
+                (None, Some(stored), Some(server)) => {
+                    let key = |k: &str| {
+                        hex32(k).ok_or_else(|| {
+                            ConfigError(format!("{who}: {k:?} is not a 32-byte hex key"))
+                        })
+                    };
+                    ScramSecret {
+                        kdf: c.kdf.clone(),
+                        iterations: c.iterations,
+                        memory: c.memory,
+                        salt,
+                        stored_key: key(&stored)?,
+                        server_key: key(&server)?,
+                    }
+                }
+                _ => {
+                    return Err(ConfigError(format!(
+                        "{who}: scram takes password, or stored_key and server_key"
+                    )))
+                }
+            };
+            if !matches!(secret.kdf.as_str(), "argon2id-13" | "pbkdf2") {
+                return Err(ConfigError(format!(
+                    "{who}: scram kdf {:?} is not argon2id-13/pbkdf2",
+                    secret.kdf
+                )));
+            }
+            secrets.push(Secret::Scram(secret));
+        }
         if let Some(keys) = p.cryptosign {
             let mut parsed = Vec::new();
             for k in keys {
@@ -244,7 +302,7 @@ fn realm(r: Realm) -> Result<RealmConfig, ConfigError> {
         }
         if secrets.is_empty() {
             return Err(ConfigError(format!(
-                "{who}: give ticket, wampcra or cryptosign"
+                "{who}: give ticket, wampcra, scram or cryptosign"
             )));
         }
         // One principal entry per method: the router looks them up by authid and method.
@@ -264,16 +322,18 @@ fn realm(r: Realm) -> Result<RealmConfig, ConfigError> {
     })
 }
 
-fn hex32(s: &str) -> Option<[u8; 32]> {
+fn hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    if s.len() != 64 {
+    if s.len() % 2 != 0 {
         return None;
     }
-    let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+fn hex32(s: &str) -> Option<[u8; 32]> {
+    hex(s)?.try_into().ok()
 }
 
 #[cfg(test)]
@@ -299,7 +359,9 @@ mod tests {
             [
                 ("alice", "ticket"),
                 ("bob", "wampcra"),
-                ("carol", "cryptosign")
+                ("carol", "cryptosign"),
+                ("dave", "scram"),
+                ("erin", "scram")
             ]
         );
         assert!(matches!(

@@ -26,11 +26,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
+pub use super::scram::scram_secret;
 use ferrobahn_core::wamp::batched;
 use ferrobahn_core::wamp::id::Entropy;
 use ferrobahn_core::wamp::rawsocket::{self, Hello};
 pub use ferrobahn_core::wamp::router::config::{
-    Permission, Principal, RealmConfig, Role, RouterConfig, Secret,
+    Permission, Principal, RealmConfig, Role, RouterConfig, ScramSecret, Secret,
 };
 use ferrobahn_core::wamp::router::{Action, ConnId, Outbox, Router as CoreRouter, TransportInfo};
 pub use ferrobahn_core::wamp::router::{

@@ -1,4 +1,5 @@
-//! WAMP-SCRAM, client side (authmethod `scram`), as Autobahn|Python and Crossbar.io speak it
+//! WAMP-SCRAM (authmethod `scram`), client side, and the stored keys a router checks it
+//! against ([`scram_secret`]), as Autobahn|Python and Crossbar.io speak it
 //! (the draft of wamp-proto issue 135): SCRAM-SHA-256 over an argon2id (or PBKDF2) salted
 //! password, the router's signature checked on WELCOME.
 //!
@@ -21,6 +22,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::WampError;
+pub use ferrobahn_core::wamp::router::config::ScramSecret;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -28,6 +30,61 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut m = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     m.update(data);
     m.finalize().into_bytes().into()
+}
+
+/// The salted password SCRAM keys come from: argon2id v1.3 (t = iterations, m = memory KiB,
+/// p = 1, 32 bytes) as its unpadded base64 text (Autobahn's quirk), or PBKDF2-HMAC-SHA256.
+fn salted_password(
+    kdf: &str,
+    password: &str,
+    salt: &[u8],
+    iterations: u32,
+    memory: Option<u32>,
+) -> Result<Vec<u8>, WampError> {
+    match kdf {
+        "argon2id-13" | "argon2id13" => {
+            let memory =
+                memory.ok_or_else(|| WampError::Auth("SCRAM argon2id needs `memory`".into()))?;
+            let params = argon2::Params::new(memory, iterations, 1, Some(32))
+                .map_err(|e| WampError::Auth(format!("SCRAM argon2 parameters: {e}")))?;
+            let a =
+                argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+            let mut raw = [0u8; 32];
+            a.hash_password_into(password.as_bytes(), salt, &mut raw)
+                .map_err(|e| WampError::Auth(format!("SCRAM argon2: {e}")))?;
+            Ok(base64::engine::general_purpose::STANDARD_NO_PAD
+                .encode(raw)
+                .into_bytes())
+        }
+        "pbkdf2" => {
+            let mut raw = [0u8; 32];
+            pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt, iterations, &mut raw);
+            Ok(raw.to_vec())
+        }
+        other => Err(WampError::Auth(format!("SCRAM kdf {other:?} unknown"))),
+    }
+}
+
+/// What a router stores for a WAMP-SCRAM principal with this password: the salted
+/// password's stored key and server key (Crossbar's `stored-key` and `server-key`). `kdf` is
+/// `argon2id-13` (with `memory` in KiB) or `pbkdf2`.
+pub fn scram_secret(
+    password: &str,
+    kdf: &str,
+    salt: &[u8],
+    iterations: u32,
+    memory: Option<u32>,
+) -> Result<ScramSecret, WampError> {
+    let salted = salted_password(kdf, password, salt, iterations, memory)?;
+    let client_key = hmac(&salted, b"Client Key");
+    Ok(ScramSecret {
+        kdf: kdf.to_owned(),
+        iterations,
+        memory: if kdf == "pbkdf2" { None } else { memory },
+        salt: salt.to_vec(),
+        stored_key: Sha256::digest(client_key).into(),
+        server_key: hmac(&salted, b"Server Key"),
+    })
 }
 
 /// The state of one SCRAM exchange.
@@ -78,33 +135,8 @@ impl Scram {
             .map_err(|_| WampError::Auth("SCRAM salt is not base64".into()))?;
         let iterations =
             u32::try_from(c.iterations).map_err(|_| WampError::Auth("SCRAM iterations".into()))?;
-        self.salted = match c.kdf {
-            "argon2id-13" | "argon2id13" => {
-                let memory = c
-                    .memory
-                    .and_then(|m| u32::try_from(m).ok())
-                    .ok_or_else(|| WampError::Auth("SCRAM argon2id needs `memory`".into()))?;
-                let params = argon2::Params::new(memory, iterations, 1, Some(32))
-                    .map_err(|e| WampError::Auth(format!("SCRAM argon2 parameters: {e}")))?;
-                let a = argon2::Argon2::new(
-                    argon2::Algorithm::Argon2id,
-                    argon2::Version::V0x13,
-                    params,
-                );
-                let mut raw = [0u8; 32];
-                a.hash_password_into(password.as_bytes(), &salt, &mut raw)
-                    .map_err(|e| WampError::Auth(format!("SCRAM argon2: {e}")))?;
-                base64::engine::general_purpose::STANDARD_NO_PAD
-                    .encode(raw)
-                    .into_bytes()
-            }
-            "pbkdf2" => {
-                let mut raw = [0u8; 32];
-                pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &salt, iterations, &mut raw);
-                raw.to_vec()
-            }
-            other => return Err(WampError::Auth(format!("SCRAM kdf {other:?} unknown"))),
-        };
+        let memory = c.memory.and_then(|m| u32::try_from(m).ok());
+        self.salted = salted_password(c.kdf, password, &salt, iterations, memory)?;
         self.auth_message = format!(
             "n={authid},r={},r={},s={},i={},c=,r={}",
             self.client_nonce, c.nonce, c.salt, c.iterations, c.nonce

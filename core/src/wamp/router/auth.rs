@@ -35,6 +35,13 @@ enum Expect {
         data: [u8; 32],
         keys: Vec<[u8; 32]>,
     },
+    /// The SCRAM AuthMessage both sides sign, and the stored keys to check the proof with.
+    #[cfg(feature = "auth-cra")]
+    Scram {
+        auth_message: String,
+        stored_key: [u8; 32],
+        server_key: [u8; 32],
+    },
 }
 
 fn authmethods(d: &HelloDetails<'_>) -> Vec<String> {
@@ -84,6 +91,7 @@ impl<E: Entropy> Router<E> {
                         authrole,
                         authmethod: &method,
                         authprovider: "dynamic",
+                        server_signature: None,
                     };
                     return self.welcome(conn, realm, who, out);
                 }
@@ -106,6 +114,7 @@ impl<E: Entropy> Router<E> {
                             authrole: role,
                             authmethod: "anonymous",
                             authprovider: "static",
+                            server_signature: None,
                         };
                         return self.welcome(conn, realm, who, out);
                     }
@@ -256,6 +265,50 @@ impl<E: Entropy> Router<E> {
                     keys: keys.clone(),
                 };
             }
+            #[cfg(feature = "auth-cra")]
+            Secret::Scram(secret) => {
+                use base64::Engine as _;
+                let b64 = &base64::engine::general_purpose::STANDARD;
+                // The client's nonce, extended by ours (the client checks that it is).
+                let Some(client_nonce) = authextra(hello, "nonce") else {
+                    return self.abort(
+                        conn,
+                        uris::AUTHENTICATION_FAILED,
+                        "SCRAM needs authextra.nonce",
+                        out,
+                    );
+                };
+                let Ok(mut nonce) = b64.decode(&client_nonce) else {
+                    return self.abort(
+                        conn,
+                        uris::AUTHENTICATION_FAILED,
+                        "SCRAM nonce is not base64",
+                        out,
+                    );
+                };
+                if nonce.len() > 64 {
+                    return self.abort(conn, uris::AUTHENTICATION_FAILED, "SCRAM nonce", out);
+                }
+                for _ in 0..2 {
+                    nonce.extend_from_slice(&self.entropy.next_u64().to_le_bytes());
+                }
+                let nonce = b64.encode(nonce);
+                salt_text = b64.encode(&secret.salt);
+                extra.iterations = Some(u64::from(secret.iterations));
+                extra.memory = secret.memory.map(u64::from);
+                extra.kdf = Some(Str::new(&secret.kdf));
+                let auth_message = alloc::format!(
+                    "n={},r={client_nonce},r={nonce},s={salt_text},i={},c=,r={nonce}",
+                    p.authid,
+                    secret.iterations
+                );
+                challenge_text = nonce;
+                expect = Expect::Scram {
+                    auth_message,
+                    stored_key: secret.stored_key,
+                    server_key: secret.server_key,
+                };
+            }
             #[allow(unreachable_patterns)]
             _ => {
                 return self.abort(
@@ -267,7 +320,11 @@ impl<E: Entropy> Router<E> {
             }
         }
         if !challenge_text.is_empty() {
-            extra.challenge = Some(Str::new(&challenge_text));
+            if p.secret.method() == "scram" {
+                extra.nonce = Some(Str::new(&challenge_text));
+            } else {
+                extra.challenge = Some(Str::new(&challenge_text));
+            }
         }
         if !salt_text.is_empty() {
             extra.salt = Some(Str::new(&salt_text));
@@ -298,12 +355,26 @@ impl<E: Entropy> Router<E> {
             return;
         };
         let sig = text(a.signature);
+        #[allow(unused_mut)]
+        let mut server_signature = None;
         let ok = match &p.expect {
             Expect::Ticket(t) => ct_eq(sig.as_bytes(), t.as_bytes()),
             #[cfg(feature = "auth-cra")]
             Expect::Cra(expected) => ct_eq(sig.as_bytes(), expected),
             #[cfg(feature = "auth-cryptosign")]
             Expect::Cryptosign { data, keys } => verify_cryptosign(&sig, data, keys),
+            #[cfg(feature = "auth-cra")]
+            Expect::Scram {
+                auth_message,
+                stored_key,
+                server_key,
+            } => {
+                let ok = verify_scram(&sig, auth_message, stored_key);
+                if ok {
+                    server_signature = Some(scram_server_signature(auth_message, server_key));
+                }
+                ok
+            }
         };
         if ok {
             let who = Identity {
@@ -311,6 +382,7 @@ impl<E: Entropy> Router<E> {
                 authrole: p.authrole,
                 authmethod: p.method,
                 authprovider: p.provider,
+                server_signature,
             };
             self.welcome(conn, p.realm, who, out);
         } else {
@@ -337,6 +409,42 @@ impl<E: Entropy> Router<E> {
 }
 
 /// Compares without an early exit.
+/// HMAC-SHA256.
+#[cfg(feature = "auth-cra")]
+fn hmac256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use hmac::Mac as _;
+    let mut m = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key)
+        .expect("HMAC takes any key length");
+    m.update(data);
+    m.finalize().into_bytes().into()
+}
+
+/// A SCRAM proof (base64) is right when SHA-256(proof XOR HMAC(StoredKey, AuthMessage))
+/// is StoredKey (RFC 5802 §3).
+#[cfg(feature = "auth-cra")]
+fn verify_scram(proof_b64: &str, auth_message: &str, stored_key: &[u8; 32]) -> bool {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let mut proof = [0u8; 32];
+    match base64::engine::general_purpose::STANDARD.decode_slice(proof_b64, &mut proof) {
+        Ok(32) => {}
+        _ => return false,
+    }
+    let signature = hmac256(stored_key, auth_message.as_bytes());
+    for (p, s) in proof.iter_mut().zip(signature) {
+        *p ^= s;
+    }
+    let key: [u8; 32] = sha2::Sha256::digest(proof).into();
+    ct_eq(&key, stored_key)
+}
+
+/// WELCOME's `scram_server_signature`: base64(HMAC(ServerKey, AuthMessage)).
+#[cfg(feature = "auth-cra")]
+fn scram_server_signature(auth_message: &str, server_key: &[u8; 32]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(hmac256(server_key, auth_message.as_bytes()))
+}
+
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -126,6 +126,27 @@ pub enum Secret {
     },
     /// `cryptosign`: the Ed25519 public keys the principal may sign with.
     Cryptosign(Vec<[u8; 32]>),
+    /// `scram` (WAMP-SCRAM): what the router keeps of a password, as Crossbar stores it; the
+    /// password itself is never needed (`ferrobahn_std::wamp::router::scram_secret` derives
+    /// this from one).
+    Scram(ScramSecret),
+}
+
+/// A WAMP-SCRAM principal's stored credential (SCRAM-SHA-256 over a salted password).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScramSecret {
+    /// `argon2id-13` or `pbkdf2`.
+    pub kdf: String,
+    /// KDF iterations (argon2 time cost, or PBKDF2 rounds).
+    pub iterations: u32,
+    /// argon2 memory in KiB (`None` for PBKDF2).
+    pub memory: Option<u32>,
+    /// The salt, raw bytes.
+    pub salt: Vec<u8>,
+    /// SHA-256(HMAC(salted password, "Client Key")).
+    pub stored_key: [u8; 32],
+    /// HMAC(salted password, "Server Key").
+    pub server_key: [u8; 32],
 }
 
 impl Secret {
@@ -135,6 +156,7 @@ impl Secret {
             Secret::Ticket(_) => "ticket",
             Secret::WampCra { .. } => "wampcra",
             Secret::Cryptosign(_) => "cryptosign",
+            Secret::Scram(_) => "scram",
         }
     }
 }

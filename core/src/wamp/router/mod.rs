@@ -40,7 +40,7 @@ use super::id::{Entropy, MAX_ID};
 use super::message::{ErrorMsg, Message, Payload, Reason};
 use super::value::{Format, Raw, Str, Writer};
 
-pub use config::{Permission, Principal, RealmConfig, Role, RouterConfig, Secret};
+pub use config::{Permission, Principal, RealmConfig, Role, RouterConfig, ScramSecret, Secret};
 
 /// The URIs the router answers with.
 pub mod uris {
@@ -459,6 +459,7 @@ impl<E: Entropy> Router<E> {
             authrole,
             authmethod,
             authprovider,
+            server_signature,
         } = who;
         let mut session = self.new_id();
         while self
@@ -498,7 +499,23 @@ impl<E: Entropy> Router<E> {
                 }),
                 ..Default::default()
             });
+        let mut authextra = Vec::new();
+        if let Some(sig) = &server_signature {
+            let mut w = Writer::new(format, &mut authextra);
+            let written = w
+                .map(1)
+                .and_then(|()| w.str("scram_server_signature"))
+                .and_then(|()| w.str(sig))
+                .and_then(|()| w.end());
+            if written.is_err() {
+                authextra.clear();
+            }
+        }
         let details = WelcomeDetails {
+            authextra: (!authextra.is_empty()).then_some(Raw {
+                format,
+                bytes: &authextra,
+            }),
             roles,
             realm: Some(Str::new(&self.realms[realm].config.name)),
             authid: Some(Str::new(&c.authid)),
@@ -738,4 +755,6 @@ struct Identity<'a> {
     authrole: String,
     authmethod: &'a str,
     authprovider: &'a str,
+    /// WAMP-SCRAM: the router's signature, sent as WELCOME `authextra.scram_server_signature`.
+    server_signature: Option<String>,
 }
