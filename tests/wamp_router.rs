@@ -253,6 +253,120 @@ fn scram_principals_argon2id_and_pbkdf2_and_a_wrong_password() {
     r.stop();
 }
 
+/// Registration and subscription revocation: `force_reregister` takes a procedure over,
+/// `wamp.registration.remove_callee` and `wamp.subscription.remove_subscriber` end a session's
+/// registration or subscription (each told with UNREGISTERED/UNSUBSCRIBED, request 0), and
+/// `wamp.session.kill` ends a session.
+#[test]
+fn revocation_and_killing_sessions_through_the_meta_api() {
+    let r = router();
+    let a = join(&r.ws_url(), Format::Json);
+    let b = join(&r.rs_url(), Format::MsgPack);
+    let admin = join(&r.ws_url(), Format::Cbor);
+    let reg_a = a
+        .register("com.x.proc", RegisterOptions::default(), |_, _| {
+            Ok(args!["a"])
+        })
+        .unwrap();
+    let again = b.register("com.x.proc", RegisterOptions::default(), |_, _| {
+        Ok(args!["b"])
+    });
+    assert!(
+        matches!(&again, Err(WampError::Application { error, .. }) if error == "wamp.error.procedure_already_exists"),
+        "{again:?}"
+    );
+    let force = RegisterOptions {
+        force_reregister: true,
+        ..Default::default()
+    };
+    let reg_b = b
+        .register("com.x.proc", force, |_, _| Ok(args!["b"]))
+        .unwrap();
+    assert_eq!(
+        admin
+            .call("com.x.proc", args![])
+            .unwrap()
+            .get::<String>(0)
+            .unwrap(),
+        "b"
+    );
+    wait(
+        || !a.is_registered(reg_a),
+        "a is told its registration was revoked",
+    );
+    assert!(b.is_registered(reg_b));
+
+    // remove_callee: b loses the procedure, and callers learn there is none.
+    admin
+        .call(
+            "wamp.registration.remove_callee",
+            args![reg_b, b.session_id()],
+        )
+        .unwrap();
+    wait(|| !b.is_registered(reg_b), "b is told");
+    let gone = admin.call("com.x.proc", args![]);
+    assert!(
+        matches!(&gone, Err(WampError::Application { error, .. }) if error == "wamp.error.no_such_procedure"),
+        "{gone:?}"
+    );
+    let again = admin.call(
+        "wamp.registration.remove_callee",
+        args![reg_b, b.session_id()],
+    );
+    assert!(
+        matches!(&again, Err(WampError::Application { error, .. }) if error == "wamp.error.no_such_registration"),
+        "{again:?}"
+    );
+
+    // remove_subscriber: a no longer gets the topic's events.
+    let (sub, events) = a
+        .subscribe_channel("com.x.topic", SubscribeOptions::default())
+        .unwrap();
+    let acked = PublishOptions {
+        acknowledge: true,
+        ..Default::default()
+    };
+    admin.publish("com.x.topic", args![1], &acked).unwrap();
+    events
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the first event");
+    admin
+        .call(
+            "wamp.subscription.remove_subscriber",
+            args![sub, a.session_id(), "wamp.error.bye"],
+        )
+        .unwrap();
+    wait(
+        || !a.is_subscribed(sub),
+        "a is told its subscription was revoked",
+    );
+    admin.publish("com.x.topic", args![2], &acked).unwrap();
+    assert!(events.recv_timeout(Duration::from_millis(300)).is_err());
+
+    // kill: the session ends; killing an unknown session is an error.
+    admin
+        .call("wamp.session.kill", args![b.session_id()])
+        .unwrap();
+    assert!(b.wait_closed(Some(Duration::from_secs(5))), "b was killed");
+    assert_eq!(admin.session_count().unwrap(), 2);
+    let none = admin.call("wamp.session.kill", args![12345u64]);
+    assert!(
+        matches!(&none, Err(WampError::Application { error, .. }) if error == "wamp.error.no_such_session"),
+        "{none:?}"
+    );
+    r.stop();
+}
+
+fn wait(ok: impl Fn() -> bool, what: &str) {
+    for _ in 0..500 {
+        if ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out: {what}");
+}
+
 #[test]
 fn garbage_from_a_peer_is_aborted_and_the_router_stays_up() {
     let r = router();

@@ -190,6 +190,9 @@ pub struct RegisterOptions {
     pub invoke: Option<Invoke>,
     /// Ask the dealer to disclose callers to us.
     pub disclose_caller: bool,
+    /// Take the procedure over from the callee(s) holding it (Crossbar's
+    /// `force_reregister`): the router revokes their registration.
+    pub force_reregister: bool,
 }
 
 /// What an event handler learns beside the payload.
@@ -507,12 +510,33 @@ impl Inner {
                 }
             }
             SessionEvent::Left(_) | SessionEvent::Aborted(_) => return Ok(false),
-            SessionEvent::SubscriptionRevoked { .. } | SessionEvent::RegistrationRevoked { .. } => {
-                log::info!("the router revoked a subscription or registration");
+            SessionEvent::SubscriptionRevoked { details } => {
+                let id = revoked_id(details, "subscription");
+                log::info!("the router revoked subscription {id:?}");
+                if let Some(id) = id {
+                    lock(&self.subscriptions).remove(&id);
+                }
+            }
+            SessionEvent::RegistrationRevoked { details } => {
+                let id = revoked_id(details, "registration");
+                log::info!("the router revoked registration {id:?}");
+                if let Some(id) = id {
+                    lock(&self.registrations).remove(&id);
+                }
             }
             _ => {}
         }
         Ok(true)
+    }
+
+    /// Whether the session still holds this registration (the router may revoke one).
+    pub(crate) fn has_registration(&self, id: u64) -> bool {
+        lock(&self.registrations).contains_key(&id)
+    }
+
+    /// Whether the session still holds this subscription.
+    pub(crate) fn has_subscription(&self, id: u64) -> bool {
+        lock(&self.subscriptions).contains_key(&id)
     }
 
     /// Runs a procedure on a worker and answers the invocation.
@@ -1175,6 +1199,7 @@ impl Client {
             match_: options.match_,
             invoke: options.invoke,
             disclose_caller: options.disclose_caller.then_some(true),
+            force_reregister: options.force_reregister.then_some(true),
             ..Default::default()
         };
         let handler: Arc<ProcedureHandler> = Arc::new(handler);
@@ -1194,6 +1219,19 @@ impl Client {
         self.wait_ack(rx)?;
         lock(&self.inner.registrations).remove(&registration);
         Ok(())
+    }
+
+    /// Whether this session still holds the registration: false after `unregister`, and
+    /// after the router revoked it (another callee's `force_reregister`,
+    /// `wamp.registration.remove_callee`).
+    pub fn is_registered(&self, registration: u64) -> bool {
+        self.inner.has_registration(registration)
+    }
+
+    /// Whether this session still holds the subscription (see
+    /// [`is_registered`](Self::is_registered)).
+    pub fn is_subscribed(&self, subscription: u64) -> bool {
+        self.inner.has_subscription(subscription)
     }
 
     /// Leaves the realm (GOODBYE exchange, at most `timeout`) and closes the transport.
@@ -1299,5 +1337,14 @@ impl Client {
     /// Whether we ended the session ourselves ([`leave`](Self::leave)).
     pub fn left_on_purpose(&self) -> bool {
         self.inner.left_by_us.load(Ordering::SeqCst)
+    }
+}
+
+/// The ID (`registration` or `subscription`) in the details of a revocation.
+fn revoked_id(details: Option<Raw<'_>>, key: &str) -> Option<u64> {
+    let v = details?.get(key).ok()??;
+    match v.reader().next() {
+        Ok(ferrobahn_core::wamp::value::Token::U64(id)) => Some(id),
+        _ => None,
     }
 }

@@ -73,11 +73,15 @@ impl<E: Entropy> Router<E> {
         if self.config.max_sessions != 0 && self.joined >= self.config.max_sessions {
             return self.abort(conn, uris::LIMIT_EXCEEDED, "too many sessions", out);
         }
-        if let Some(callee) = h.details.roles.and_then(|r| r.callee) {
-            let cancel = dict::has_feature(callee, "call_canceling");
-            if let Some(c) = self.conns.get_mut(&conn) {
-                c.callee_cancel = cancel;
-            }
+        let roles = h.details.roles;
+        let callee = roles.and_then(|r| r.callee);
+        let subscriber = roles.and_then(|r| r.subscriber);
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.callee_cancel = callee.is_some_and(|f| dict::has_feature(f, "call_canceling"));
+            c.callee_revocation =
+                callee.is_some_and(|f| dict::has_feature(f, "registration_revocation"));
+            c.subscriber_revocation =
+                subscriber.is_some_and(|f| dict::has_feature(f, "subscription_revocation"));
         }
         let methods = authmethods(&h.details);
         let authid = h.details.authid.map(text);

@@ -305,6 +305,37 @@ impl<E: Entropy> Router<E> {
         );
     }
 
+    /// Subscription revocation: takes `conn` off subscription `id` and, when it announced
+    /// `subscription_revocation`, tells it with UNSUBSCRIBED (request 0, details
+    /// `subscription` and `reason`).
+    pub(super) fn revoke_subscriber(
+        &mut self,
+        realm: usize,
+        conn: ConnId,
+        id: u64,
+        reason: Option<&str>,
+        out: &mut Outbox,
+    ) -> bool {
+        let Some(c) = self.conns.get(&conn) else {
+            return false;
+        };
+        let (session, format, tell) = (c.session, c.format, c.subscriber_revocation);
+        if !self.remove_subscriber(realm, conn, session, id, out) {
+            return false;
+        }
+        if tell {
+            let details = super::revocation_details(format, "subscription", id, reason);
+            let m = Message::Unsubscribed(Unacked {
+                request: 0,
+                details: details
+                    .as_deref()
+                    .map(|bytes| crate::wamp::Raw { format, bytes }),
+            });
+            self.send(conn, &m, out);
+        }
+        true
+    }
+
     fn remove_subscriber(
         &mut self,
         realm: usize,

@@ -143,6 +143,21 @@ impl<E: Entropy> Router<E> {
                 out,
             );
         }
+        // force_reregister: the procedure's current callees give way to this one (each is
+        // told, when it announced registration_revocation).
+        if m.options.force_reregister == Some(true) {
+            if let Some(old) = self.realms[realm].dealer.lookup(&uri, policy) {
+                let others: Vec<ConnId> = self.realms[realm].dealer.regs[&old]
+                    .callees
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .filter(|c| *c != conn)
+                    .collect();
+                for other in others {
+                    self.revoke_callee(realm, other, old, Some(uris::FORCE_REREGISTER), out);
+                }
+            }
+        }
         let dealer = &mut self.realms[realm].dealer;
         let id = match dealer.lookup(&uri, policy) {
             Some(id) => {
@@ -236,6 +251,37 @@ impl<E: Entropy> Router<E> {
             }),
             out,
         );
+    }
+
+    /// Registration revocation: takes `conn` off registration `id` and, when it announced
+    /// `registration_revocation`, tells it with UNREGISTERED (request 0, details
+    /// `registration` and `reason`). Calls already invoked on it still take its answer.
+    pub(super) fn revoke_callee(
+        &mut self,
+        realm: usize,
+        conn: ConnId,
+        id: u64,
+        reason: Option<&str>,
+        out: &mut Outbox,
+    ) -> bool {
+        let Some(c) = self.conns.get(&conn) else {
+            return false;
+        };
+        let (session, format, tell) = (c.session, c.format, c.callee_revocation);
+        if !self.remove_callee(realm, conn, session, id, out) {
+            return false;
+        }
+        if tell {
+            let details = super::revocation_details(format, "registration", id, reason);
+            let m = Message::Unregistered(Unacked {
+                request: 0,
+                details: details
+                    .as_deref()
+                    .map(|bytes| crate::wamp::Raw { format, bytes }),
+            });
+            self.send(conn, &m, out);
+        }
+        true
     }
 
     /// Takes `conn` off registration `id`; deletes the registration when it was the last.

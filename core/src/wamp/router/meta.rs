@@ -98,6 +98,10 @@ fn write_ids(w: &mut W<'_>, ids: &[u64]) -> Result<(), Error> {
 /// The arguments of a meta call: the first as an ID or a string, the second's `match`.
 struct Args<'a> {
     first: Option<Token<'a>>,
+    /// The second argument when it is an ID (`remove_callee`, `remove_subscriber`).
+    second_id: Option<u64>,
+    /// The third argument when it is a string (their `reason`).
+    third: Option<String>,
     match_: Match,
     list: Vec<String>,
 }
@@ -105,6 +109,8 @@ struct Args<'a> {
 fn args<'a>(payload: &Payload<'a>) -> Args<'a> {
     let mut a = Args {
         first: None,
+        second_id: None,
+        third: None,
         match_: Match::Exact,
         list: Vec::new(),
     };
@@ -121,6 +127,12 @@ fn args<'a>(payload: &Payload<'a>) -> Args<'a> {
         }
     }
     if let Some(Ok(opts)) = it.next() {
+        if let Ok(Token::U64(id)) = opts.reader().next() {
+            a.second_id = Some(id);
+        }
+        if let Some(Ok(reason)) = it.next() {
+            a.third = reason.reader().str().ok().map(text);
+        }
         if let Ok(Some(m)) = opts.get("match") {
             if let Ok(s) = Reader::str(&mut m.reader()) {
                 a.match_ = Match::parse(&text(s)).unwrap_or(Match::Exact);
@@ -212,6 +224,32 @@ impl<E: Entropy> Router<E> {
                 Some(_) => Answer::Error(uris::INVALID_ARGUMENT),
                 None => Answer::Error(uris::NO_SUCH_SESSION),
             },
+            "wamp.registration.remove_callee" | "wamp.subscription.remove_subscriber" => {
+                let target = a.second_id.and_then(|s| r.sessions.get(&s)).copied();
+                match (first_id(&a), target) {
+                    (Some(id), Some(target)) => {
+                        let reason = a.third.clone();
+                        let done = if uri == "wamp.registration.remove_callee" {
+                            self.revoke_callee(realm, target, id, reason.as_deref(), out)
+                        } else {
+                            self.revoke_subscriber(realm, target, id, reason.as_deref(), out)
+                        };
+                        if done {
+                            build(format, |w| {
+                                w.array(0)?;
+                                w.end()
+                            })
+                            .map_or(Answer::Error(uris::INVALID_ARGUMENT), Answer::Value)
+                        } else if uri == "wamp.registration.remove_callee" {
+                            Answer::Error(uris::NO_SUCH_REGISTRATION)
+                        } else {
+                            Answer::Error(uris::NO_SUCH_SUBSCRIPTION)
+                        }
+                    }
+                    (_, None) => Answer::Error(uris::NO_SUCH_SESSION),
+                    (None, _) => Answer::Error(uris::INVALID_ARGUMENT),
+                }
+            }
             "wamp.registration.list" | "wamp.subscription.list" => {
                 let regs = uri.starts_with("wamp.registration");
                 let mut by = [Vec::new(), Vec::new(), Vec::new()];

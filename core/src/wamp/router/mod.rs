@@ -64,6 +64,8 @@ pub mod uris {
     pub const TIMEOUT: &str = "wamp.error.timeout";
     pub const LIMIT_EXCEEDED: &str = "ferrobahn.error.limit_exceeded";
     pub const SLOW_CONSUMER: &str = "ferrobahn.error.slow_consumer";
+    /// The reason given to callees that gave way to a REGISTER with `force_reregister`.
+    pub const FORCE_REREGISTER: &str = "ferrobahn.error.force_reregister";
     pub const CLOSE_NORMAL: &str = "wamp.close.normal";
     pub const GOODBYE_AND_OUT: &str = "wamp.close.goodbye_and_out";
     pub const KILLED: &str = "wamp.close.killed";
@@ -188,6 +190,11 @@ struct Conn {
     authprovider: String,
     /// The callee announced `call_canceling`: it gets INTERRUPTs.
     callee_cancel: bool,
+    /// The callee announced `registration_revocation`: it is told (UNREGISTERED with
+    /// request 0) when the router ends one of its registrations.
+    callee_revocation: bool,
+    /// The subscriber announced `subscription_revocation`.
+    subscriber_revocation: bool,
     /// The subscriber or callee announced the features the router may use.
     pending_calls: usize,
 }
@@ -317,6 +324,8 @@ impl<E: Entropy> Router<E> {
                 authmethod: String::new(),
                 authprovider: String::new(),
                 callee_cancel: false,
+                callee_revocation: false,
+                subscriber_revocation: false,
                 pending_calls: 0,
             },
         );
@@ -693,10 +702,27 @@ const DEALER_FEATURES: &[&str] = &[
     "caller_identification",
     "pattern_based_registration",
     "shared_registration",
+    "registration_revocation",
     "session_meta_api",
     "registration_meta_api",
     "payload_passthru_mode",
 ];
+
+/// UNREGISTERED/UNSUBSCRIBED details of a revocation: `{key: id, "reason": reason}`.
+fn revocation_details(format: Format, key: &str, id: u64, reason: Option<&str>) -> Option<Vec<u8>> {
+    let mut v = Vec::new();
+    let mut w = Writer::new(format, &mut v);
+    let written = w
+        .map(1 + usize::from(reason.is_some()))
+        .and_then(|()| w.str(key))
+        .and_then(|()| w.u64(id))
+        .and_then(|()| match reason {
+            Some(r) => w.str("reason").and_then(|()| w.str(r)),
+            None => Ok(()),
+        })
+        .and_then(|()| w.end());
+    written.ok().map(|()| v)
+}
 
 /// `{"features": {name: true, ...}}`.
 fn role_features(format: Format, features: &[&str], out: &mut Vec<u8>) -> Result<(), Error> {
