@@ -357,6 +357,104 @@ fn revocation_and_killing_sessions_through_the_meta_api() {
     r.stop();
 }
 
+/// Limits: sessions, calls in flight per session, message size, and a subscriber that does
+/// not read (dropped once its queue is full, while everyone else goes on).
+#[test]
+fn limits_and_a_slow_consumer() {
+    use ferrobahn::wamp::router::RouterConfig;
+    let r = Router::start(RouterOptions {
+        listen: "127.0.0.1:0".into(),
+        config: RouterConfig {
+            max_sessions: 3,
+            max_pending_calls: 1,
+            ..Default::default()
+        },
+        max_message: 64 * 1024,
+        queue: 64,
+        ..Default::default()
+    })
+    .unwrap();
+    let callee = join(&r.rs_url(), Format::Json);
+    let caller = join(&r.ws_url(), Format::MsgPack);
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = std::sync::Mutex::new(release_rx);
+    callee
+        .register("com.x.slow", RegisterOptions::default(), move |_, _| {
+            let _ = release_rx
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(10));
+            Ok(args!["done"])
+        })
+        .unwrap();
+    let first = caller
+        .call_with("com.x.slow", args![], &Default::default())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let second = caller.call("com.x.slow", args![]);
+    assert!(
+        matches!(&second, Err(WampError::Application { error, .. }) if error == "ferrobahn.error.limit_exceeded"),
+        "{second:?}"
+    );
+    release_tx.send(()).unwrap();
+    assert_eq!(first.wait().unwrap().get::<String>(0).unwrap(), "done");
+
+    // A message over max_message ends that session only.
+    let big = join(&r.ws_url(), Format::Json);
+    let too_big = big.call("com.x.slow", args!["x".repeat(100 * 1024)]);
+    assert!(too_big.is_err(), "{too_big:?}");
+    assert!(big.wait_closed(Some(Duration::from_secs(5))));
+
+    // The third session is the last one allowed.
+    let third = join(&r.ws_url(), Format::Cbor);
+    match Client::connect(&r.ws_url(), ClientOptions::new("realm1")) {
+        Err(WampError::Aborted { reason, .. }) => {
+            assert_eq!(reason, "ferrobahn.error.limit_exceeded")
+        }
+        other => panic!("a fourth session: {other:?}"),
+    }
+    third.leave(Duration::from_secs(5)).unwrap();
+    wait(
+        || caller.session_count().is_ok_and(|n| n == 2),
+        "the third session left",
+    );
+
+    // A subscriber that never reads: 4 KiB events until its queue of 64 and the socket
+    // buffers are full; the router drops it and goes on.
+    let mut slow = raw_json(&r);
+    raw_send(&mut slow, br#"[1,"realm1",{"roles":{"subscriber":{}}}]"#);
+    assert!(raw_recv(&mut slow).starts_with("[2,"));
+    raw_send(&mut slow, br#"[32,1,{},"com.x.flood"]"#);
+    assert!(raw_recv(&mut slow).starts_with("[33,1,"));
+    assert_eq!(caller.session_count().unwrap(), 3);
+    let acked = PublishOptions {
+        acknowledge: true,
+        ..Default::default()
+    };
+    let payload = "y".repeat(4096);
+    let mut dropped = false;
+    for i in 0..20_000 {
+        caller
+            .publish("com.x.flood", args![i, payload.clone()], &acked)
+            .unwrap();
+        if i % 100 == 0 && caller.session_count().unwrap() == 2 {
+            dropped = true;
+            break;
+        }
+    }
+    assert!(dropped, "the subscriber that does not read was not dropped");
+    release_tx.send(()).unwrap();
+    assert_eq!(
+        caller
+            .call("com.x.slow", args![])
+            .unwrap()
+            .get::<String>(0)
+            .unwrap(),
+        "done"
+    );
+    r.stop();
+}
+
 fn wait(ok: impl Fn() -> bool, what: &str) {
     for _ in 0..500 {
         if ok() {

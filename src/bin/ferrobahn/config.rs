@@ -194,7 +194,6 @@ pub fn parse(text: &str, base: &Path) -> Result<RouterOptions, ConfigError> {
     }
     if let Some(m) = f.max_message {
         o.max_message = m;
-        o.websocket.settings.config.max_message_payload = u64::from(m);
     }
     if let Some(q) = f.queue {
         o.queue = q;

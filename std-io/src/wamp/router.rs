@@ -53,7 +53,8 @@ pub struct RouterOptions {
     /// A Unix socket path for RawSocket, besides TCP.
     #[cfg(unix)]
     pub unix: Option<std::path::PathBuf>,
-    /// Largest message accepted (RawSocket announces the power of two at or above it).
+    /// Largest message accepted, over both transports (RawSocket announces the power of two
+    /// at or above it; WebSocket closes with 1009 beyond it).
     pub max_message: u32,
     /// Messages queued for one connection before it counts as a slow consumer and is
     /// dropped.
@@ -239,7 +240,10 @@ impl std::fmt::Debug for Router {
 
 impl Router {
     /// Starts a router with `options`: binds, then serves on background threads.
-    pub fn start(options: RouterOptions) -> std::io::Result<Router> {
+    pub fn start(mut options: RouterOptions) -> std::io::Result<Router> {
+        // One limit for both transports.
+        let ws_max = &mut options.websocket.settings.config.max_message_payload;
+        *ws_max = (*ws_max).min(u64::from(options.max_message));
         let listener = TcpListener::bind(&options.listen)?;
         let addr = listener.local_addr()?;
         let mut core = CoreRouter::new(
