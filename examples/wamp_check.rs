@@ -1,5 +1,5 @@
-//! Checks the WAMP client against a real router (scripts/crossbar.sh starts Crossbar.io with
-//! a config it writes and runs this).
+//! Checks the WAMP client against a real router: Crossbar.io (scripts/crossbar.sh starts it
+//! with a config it writes and runs this) and our own (scripts/router-interop.sh).
 //!
 //! `wamp_check WS_URL RS_URL`: for every serializer over WebSocket and over RawSocket, two
 //! sessions of ours on realm `realm1` exercise RPC (results, errors with URI and args,

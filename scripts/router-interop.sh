@@ -68,6 +68,61 @@ done
 kill -0 "$router" || { echo "router-interop.sh: the router died" >&2; exit 1; }
 echo "router-interop.sh: all Autobahn|Python peer checks passed on our router"
 
+# Our client's whole feature matrix (examples/wamp_check, as against Crossbar in
+# scripts/crossbar.sh) on one configured router: every serializer over ws:// and rs://, the
+# five authentication methods, RawSocket on a Unix socket, and wss:// and rss:// on the same
+# port (TLS told apart by its first byte, then WebSocket or RawSocket inside).
+check="${CARGO_TARGET_DIR:-target}/release/examples/wamp_check"
+full="$(mktemp -d "${TMPDIR:-/tmp}/ferrobahn-router.XXXXXX")"
+"$venv/bin/python" tests/interop/make_certs.py "$full"
+pubkey=62a611b472d89b0e5fc93c069b9f700b4c552d55bc0e87b56008ef17b6b2bebe
+cat >"$full/router.toml" <<EOF
+listen = "127.0.0.1:0"
+unix = "$full/router.sock"
+[tls]
+cert = "server.pem"
+key = "server.key"
+[[realms]]
+name = "realm1"
+anonymous = "anonymous"
+[[realms.principals]]
+authid = "joe"
+role = "user"
+ticket = "secret!!!"
+[[realms.principals]]
+authid = "peter"
+role = "user"
+wampcra = { secret = "secret1" }
+[[realms.principals]]
+authid = "salted"
+role = "user"
+wampcra = { secret = "secret2", salt = "salt123", iterations = 100, keylen = 32 }
+[[realms.principals]]
+authid = "carol"
+role = "user"
+scram = { password = "secret3", kdf = "argon2id-13", iterations = 4, memory = 512, salt = "000102030405060708090a0b0c0d0e0f" }
+[[realms.principals]]
+authid = "alice"
+role = "user"
+cryptosign = ["$pubkey"]
+EOF
+"$bin" router --config "$full/router.toml" >"$logs/router-full.log" 2>&1 &
+router3=$!
+pids+=("$router3")
+port3=""
+for _ in $(seq 1 100); do
+    port3="$(grep -o 'ws://127.0.0.1:[0-9]*' "$logs/router-full.log" | head -1 | cut -d: -f3 || true)"
+    [[ -n "$port3" ]] && break
+    sleep 0.1
+done
+[[ -n "$port3" ]] || { cat "$logs/router-full.log" >&2; echo "router-interop.sh: the TLS router did not start" >&2; exit 1; }
+"$check" "ws://127.0.0.1:$port3/ws" "rs://127.0.0.1:$port3" "ws://127.0.0.1:$port3/ws" \
+    "unix://$full/router.sock" "wss://localhost:$port3/ws" "rss://localhost:$port3" "$full/ca.pem" \
+    >"$logs/wamp_check.log" 2>&1 || { tail -30 "$logs/wamp_check.log" >&2; echo "router-interop.sh: wamp_check failed on our router" >&2; exit 1; }
+echo "ok   wamp_check (our client's feature matrix) on our router: $(grep -c '^ok' "$logs/wamp_check.log") checks"
+kill "$router3" 2>/dev/null || true
+rm -rf "$full"
+
 # Load: `ferrobahn bench` with 1,000 subscribed sessions fails unless every one of them gets
 # every event; the figures go to the log (benchmarks proper: scripts/router-bench.sh).
 ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true

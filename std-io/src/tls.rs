@@ -190,6 +190,8 @@ pub struct TlsStream {
     raw: Vec<u8>,
     raw_pos: usize,
     raw_end: usize,
+    /// A plaintext byte read by [`TlsStream::peek_byte`], given out by the next read.
+    peeked: Option<u8>,
 }
 
 impl std::fmt::Debug for TlsStream {
@@ -258,7 +260,22 @@ impl TlsStream {
             raw: Vec::new(),
             raw_pos: 0,
             raw_end: 0,
+            peeked: None,
         })
+    }
+
+    /// The first plaintext byte not yet read, left for the next read (`None`: the peer
+    /// closed). A server that serves several protocols over TLS on one port (the WAMP
+    /// router: WebSocket, or RawSocket's 0x7F) looks at it to choose.
+    pub fn peek_byte(&mut self) -> io::Result<Option<u8>> {
+        if self.peeked.is_none() {
+            let mut b = [0u8; 1];
+            if self.read(&mut b)? == 0 {
+                return Ok(None);
+            }
+            self.peeked = Some(b[0]);
+        }
+        Ok(self.peeked)
     }
 
     /// RFC 9266 `tls-exporter` channel binding: 32 bytes both ends derive from the session
@@ -299,6 +316,10 @@ impl Read for TlsStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
+        }
+        if let Some(b) = self.peeked.take() {
+            buf[0] = b;
+            return Ok(1);
         }
         loop {
             {
@@ -372,6 +393,7 @@ impl Stream for TlsStream {
             raw: Vec::new(),
             raw_pos: 0,
             raw_end: 0,
+            peeked: None,
         })
     }
 

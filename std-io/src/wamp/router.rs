@@ -465,10 +465,28 @@ fn serve_tcp(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
             cfg.protocols.push(f.batched_subprotocol().into());
         }
     }
-    // TLS (a ClientHello starts with 0x16) carries WebSocket here (`wss://`).
+    // TLS (a ClientHello starts with 0x16) carries WebSocket (`wss://`) or RawSocket
+    // (`rss://`), told apart by the first byte inside, as outside.
     #[cfg(feature = "tls")]
-    let ws = if first[0] == 0x16 && cfg.tls.is_some() {
-        crate::server::accept_with(stream, &cfg).map_err(std::io::Error::other)?
+    let ws = if let (0x16, Some(tls)) = (first[0], cfg.tls.take()) {
+        let started = std::time::Instant::now();
+        let mut tls = crate::tls::TlsStream::accept(tls, stream, Some(cfg.handshake_timeout))
+            .map_err(std::io::Error::other)?;
+        cfg.handshake_timeout = cfg
+            .handshake_timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(1));
+        tls.set_read_timeout(Some(cfg.handshake_timeout))?;
+        if tls.peek_byte()? == Some(0x7F) {
+            let info = TransportInfo {
+                kind: "rawsocket",
+                peer,
+                channel_binding: tls.channel_binding(),
+                ..Default::default()
+            };
+            return serve_rawsocket(shared, tls, info, kill);
+        }
+        accept_stream(crate::Transport::Tls(Box::new(tls)), &cfg).map_err(std::io::Error::other)?
     } else {
         accept_stream(crate::Transport::Tcp(stream), &cfg).map_err(std::io::Error::other)?
     };
