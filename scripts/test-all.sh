@@ -9,13 +9,15 @@
 #                                10. HTTP CONNECT proxy (proxy.py)
 #                                11. WAMP client against Crossbar.io
 #                                12. Autobahn|Python sessions on our embedded router
-# Needs: the Rust toolchain (via rustup, for the thumbv7em target), gcc, Python 3.11.
+#                                13. Autobahn|JS (Node) and Chromium on our router
+# Needs: the Rust toolchain (via rustup, for the thumbv7em target), gcc, Python 3.11; Node.js
+# and Chromium come from Debian's packages when missing (step 13, as root).
 # Usage: scripts/test-all.sh        (CI runs it through .ci/run)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 EMBEDDED_TARGET=thumbv7em-none-eabihf
-TOTAL_STEPS=12
+TOTAL_STEPS=13
 step_no=0
 step_name=""
 step_start=$SECONDS
@@ -93,6 +95,8 @@ step "WAMP client against Crossbar.io (every serializer, WebSocket and RawSocket
 scripts/crossbar.sh
 step "embedded router with Autobahn|Python sessions (every serializer, WebSocket and RawSocket): scripts/router-interop.sh"
 AUTOBAHN_VENV="$venv" scripts/router-interop.sh
+step "Autobahn|JS in Node and in headless Chromium on our router: scripts/router-autobahn-js.sh"
+scripts/router-autobahn-js.sh
 
 step_done
 printf '\n==> all %d steps passed (%d s)\n' "$TOTAL_STEPS" $((SECONDS - all_start))
