@@ -55,11 +55,12 @@ wait_for() { # file pattern what
     exit 1
 }
 
-"$bin" router --listen 127.0.0.1:0 >"$logs/router.log" 2>&1 &
-router=$!
-pids+=("$router")
-wait_for "$logs/router.log" 'ws://127.0.0.1:' "the router did not start"
-port="$(grep -o 'ws://127.0.0.1:[0-9]*' "$logs/router.log" | head -1 | cut -d: -f3)"
+# permessage-deflate on: Chromium offers it, so the browser's traffic is compressed.
+printf 'listen = "127.0.0.1:0"\ndeflate = true\n' >"$logs/router.toml"
+source scripts/router-start.sh
+start_router "$logs/router.log" --config "$logs/router.toml"
+router=$router_pid
+port=$router_port
 url="ws://127.0.0.1:$port/ws"
 echo "router-autobahn-js.sh: ferrobahn router on 127.0.0.1:$port"
 

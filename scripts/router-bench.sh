@@ -36,16 +36,10 @@ trap cleanup EXIT
 # Many sessions: each is a socket (and, in our router, two threads).
 ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true
 
-"$bin" router --listen 127.0.0.1:0 >"$logs/ours.log" 2>&1 &
-ours=$!
-pids+=("$ours")
-port=""
-for _ in $(seq 1 100); do
-    port="$(grep -o 'ws://127.0.0.1:[0-9]*' "$logs/ours.log" | head -1 | cut -d: -f3 || true)"
-    [[ -n "$port" ]] && break
-    sleep 0.1
-done
-[[ -n "$port" ]] || { cat "$logs/ours.log" >&2; echo "router-bench.sh: our router did not start" >&2; exit 1; }
+source scripts/router-start.sh
+start_router "$logs/ours.log" --listen 127.0.0.1:0
+ours=$router_pid
+port=$router_port
 
 eval "$("$cbvenv/bin/python" tests/wamp_crossbar/config.py "$cbdir/.crossbar")"  # ws= rs= ...
 "$cbvenv/bin/crossbar" start --cbdir "$cbdir/.crossbar" >"$logs/crossbar.log" 2>&1 &

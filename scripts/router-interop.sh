@@ -3,7 +3,13 @@
 # serializers, over WebSocket and RawSocket, an Autobahn|Python session
 # (tests/wamp_crossbar/autobahn_peer.py) registers, subscribes, calls and publishes, and
 # examples/wamp_check's `peer` checks (our client, another serializer) talk to it through
-# our router: calls both ways, binary payloads, ApplicationError, events both ways.
+# our router: calls both ways, binary payloads, ApplicationError, events both ways. Then:
+# Autobahn|Python on both sides of the router's features (tests/router_py/features.py, each
+# serializer and transport); `ferrobahn register --exec`; our client's whole feature matrix
+# (examples/wamp_check) on a router with TLS (wss://, rss://), a Unix socket and principals
+# of every auth method; `ferrobahn bench` with 1,000 subscribed sessions; and
+# examples/router.toml's roles and principals with our command line client and Autobahn|Python
+# (ticket, salted WAMP-CRA, SCRAM, cryptosign).
 #
 # Builds nothing: expects target/release/ferrobahn and target/release/examples/wamp_check.
 # The router listens on 127.0.0.1 port 0 and is stopped by its PID. Logs: reports/router/.
@@ -25,16 +31,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" router --listen 127.0.0.1:0 >"$logs/router.log" 2>&1 &
-router=$!
-pids+=("$router")
-port=""
-for _ in $(seq 1 100); do
-    port="$(grep -o 'ws://127.0.0.1:[0-9]*' "$logs/router.log" | head -1 | cut -d: -f3 || true)"
-    [[ -n "$port" ]] && break
-    sleep 0.1
-done
-[[ -n "$port" ]] || { cat "$logs/router.log" >&2; echo "router-interop.sh: the router did not start" >&2; exit 1; }
+source scripts/router-start.sh
+start_router "$logs/router.log" --listen 127.0.0.1:0
+router=$router_pid
+port=$router_port
 echo "router-interop.sh: ferrobahn router on 127.0.0.1:$port"
 
 ours=(msgpack cbor ubjson json)
@@ -67,6 +67,44 @@ for theirs in json msgpack cbor ubjson; do
 done
 kill -0 "$router" || { echo "router-interop.sh: the router died" >&2; exit 1; }
 echo "router-interop.sh: all Autobahn|Python peer checks passed on our router"
+
+# The router's features with Autobahn|Python on both sides (progressive results, cancel,
+# timeout, patterns, shared registrations, errors, listing, retention, meta API).
+for ser in json msgpack cbor ubjson; do
+    for url in "ws://127.0.0.1:$port/ws" "rs://127.0.0.1:$port"; do
+        if ! timeout 90 "$venv/bin/python" tests/router_py/features.py "$url" "$ser" \
+            >"$logs/features-$ser.log" 2>"$logs/features-$ser.err"; then
+            cat "$logs/features-$ser.log" >&2
+            tail -20 "$logs/features-$ser.err" >&2
+            echo "router-interop.sh: Autobahn|Python feature checks failed ($ser over $url)" >&2
+            exit 1
+        fi
+        echo "ok   Autobahn|Python, $ser over ${url%%:*}: $(grep -c '^ok' "$logs/features-$ser.log") router feature checks"
+    done
+done
+
+# `ferrobahn register --exec`: a shell command as a procedure (arguments as JSON on its
+# standard input, its output the result; a failing command is a WAMP error).
+"$bin" register "ws://127.0.0.1:$port/ws" com.cmd.wrap --exec 'read -r x; echo "{\"got\": $x}"' \
+    >"$logs/exec.log" 2>&1 &
+pids+=("$!")
+"$bin" register "ws://127.0.0.1:$port/ws" com.cmd.fail --exec 'echo broken >&2; exit 3' \
+    >"$logs/exec-fail.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 1 100); do
+    grep -q '^registered' "$logs/exec.log" && grep -q '^registered' "$logs/exec-fail.log" && break
+    sleep 0.1
+done
+got="$(timeout 20 "$bin" call "rs://127.0.0.1:$port" com.cmd.wrap 1 '"two"')"
+[[ "$got" == '[{"got":[1,"two"]}]' ]] || { echo "router-interop.sh: com.cmd.wrap gave $got" >&2; exit 1; }
+echo "ok   register --exec: a shell command as a procedure → $got"
+if timeout 20 "$bin" call "rs://127.0.0.1:$port" com.cmd.fail >"$logs/cli.log" 2>&1 \
+    || ! grep -q 'ferrobahn.error.command_failed.*broken' "$logs/cli.log"; then
+    cat "$logs/cli.log" >&2
+    echo "router-interop.sh: a failing command did not give command_failed" >&2
+    exit 1
+fi
+echo "ok   register --exec: a failing command → $(cat "$logs/cli.log")"
 
 # Our client's whole feature matrix (examples/wamp_check, as against Crossbar in
 # scripts/crossbar.sh) on one configured router: every serializer over ws:// and rs://, the
@@ -106,16 +144,9 @@ authid = "alice"
 role = "user"
 cryptosign = ["$pubkey"]
 EOF
-"$bin" router --config "$full/router.toml" >"$logs/router-full.log" 2>&1 &
-router3=$!
-pids+=("$router3")
-port3=""
-for _ in $(seq 1 100); do
-    port3="$(grep -o 'ws://127.0.0.1:[0-9]*' "$logs/router-full.log" | head -1 | cut -d: -f3 || true)"
-    [[ -n "$port3" ]] && break
-    sleep 0.1
-done
-[[ -n "$port3" ]] || { cat "$logs/router-full.log" >&2; echo "router-interop.sh: the TLS router did not start" >&2; exit 1; }
+start_router "$logs/router-full.log" --config "$full/router.toml"
+router3=$router_pid
+port3=$router_port
 "$check" "ws://127.0.0.1:$port3/ws" "rs://127.0.0.1:$port3" "ws://127.0.0.1:$port3/ws" \
     "unix://$full/router.sock" "wss://localhost:$port3/ws" "rss://localhost:$port3" "$full/ca.pem" \
     >"$logs/wamp_check.log" 2>&1 || { tail -30 "$logs/wamp_check.log" >&2; echo "router-interop.sh: wamp_check failed on our router" >&2; exit 1; }
@@ -133,16 +164,8 @@ echo "ok   1,000 sessions subscribed, every event reached every one of them"
 
 # The config file: examples/router.toml (anonymous may only call and subscribe under
 # com.example., alice/bob/carol authenticate), driven with the command line client.
-"$bin" router --config examples/router.toml --listen 127.0.0.1:0 >"$logs/router-config.log" 2>&1 &
-router2=$!
-pids+=("$router2")
-port2=""
-for _ in $(seq 1 100); do
-    port2="$(grep -o 'ws://127.0.0.1:[0-9]*' "$logs/router-config.log" | head -1 | cut -d: -f3 || true)"
-    [[ -n "$port2" ]] && break
-    sleep 0.1
-done
-[[ -n "$port2" ]] || { cat "$logs/router-config.log" >&2; echo "router-interop.sh: the configured router did not start" >&2; exit 1; }
+start_router "$logs/router-config.log" --config examples/router.toml --listen 127.0.0.1:0
+port2=$router_port
 url2="ws://127.0.0.1:$port2/ws"
 expect_fail() { # what, the error it must print, command...
     local what="$1" want="$2"

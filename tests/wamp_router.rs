@@ -455,6 +455,48 @@ fn limits_and_a_slow_consumer() {
     r.stop();
 }
 
+/// permessage-deflate between our client and the router (the router's writer compresses):
+/// calls and events, small and 1 MiB, both ways.
+#[test]
+fn permessage_deflate_on_websocket() {
+    let mut options = RouterOptions {
+        listen: "127.0.0.1:0".into(),
+        ..Default::default()
+    };
+    options.websocket.deflate = Some(ferrobahn::DeflateAccept::default());
+    let r = Router::start(options).unwrap();
+    let deflating = |f: Format| {
+        let mut o = ClientOptions::new("realm1").serializer(f);
+        o.websocket = Some(std::sync::Arc::new(|b: ferrobahn::ClientBuilder| {
+            b.deflate(ferrobahn::DeflateOffer::default())
+        }));
+        Client::connect(&r.ws_url(), o).unwrap()
+    };
+    let callee = deflating(Format::Json);
+    let caller = deflating(Format::MsgPack);
+    callee
+        .register("com.x.echo", RegisterOptions::default(), |a, _| Ok(a))
+        .unwrap();
+    let (_, events) = callee
+        .subscribe_channel("com.x.topic", SubscribeOptions::default())
+        .unwrap();
+    for size in [10, 1 << 20] {
+        let text = "z".repeat(size);
+        let back = caller.call("com.x.echo", args![text.clone()]).unwrap();
+        assert_eq!(back.get::<String>(0).unwrap(), text);
+        let acked = PublishOptions {
+            acknowledge: true,
+            ..Default::default()
+        };
+        caller
+            .publish("com.x.topic", args![text.clone()], &acked)
+            .unwrap();
+        let (a, _) = events.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(a.get::<String>(0).unwrap(), text);
+    }
+    r.stop();
+}
+
 fn wait(ok: impl Fn() -> bool, what: &str) {
     for _ in 0..500 {
         if ok() {

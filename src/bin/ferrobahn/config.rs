@@ -30,6 +30,10 @@ struct File {
     max_message: Option<u32>,
     queue: Option<usize>,
     handshake_timeout_ms: Option<u64>,
+    /// permessage-deflate on WebSocket connections whose client offers it (off by default,
+    /// as in Crossbar: each compressing connection holds a compressor's state).
+    #[serde(default)]
+    deflate: bool,
     /// `strict` or `loose` (the default, as Crossbar).
     uri_check: Option<String>,
     tls: Option<Tls>,
@@ -197,6 +201,9 @@ pub fn parse(text: &str, base: &Path) -> Result<RouterOptions, ConfigError> {
     }
     if let Some(q) = f.queue {
         o.queue = q;
+    }
+    if f.deflate {
+        o.websocket.deflate = Some(ferrobahn::DeflateAccept::default());
     }
     if let Some(ms) = f.handshake_timeout_ms {
         o.handshake_timeout = Duration::from_millis(ms);

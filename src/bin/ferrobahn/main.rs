@@ -7,7 +7,7 @@
 //! ferrobahn call URL PROCEDURE [JSON-ARG]...            call and print the result
 //! ferrobahn publish URL TOPIC [JSON-ARG]...             publish (acknowledged)
 //! ferrobahn subscribe URL TOPIC [--count N]             print events
-//! ferrobahn register URL PROCEDURE                      echo the arguments back
+//! ferrobahn register URL PROCEDURE [--exec CMD]         echo, or run a shell command
 //! ferrobahn sessions URL                                the session meta API
 //! ferrobahn bench URL [--serializer S] [--router-pid P]  load generator (see `bench`)
 //! ```
@@ -32,7 +32,7 @@ const USAGE: &str = "usage:
   ferrobahn call URL PROCEDURE [JSON-ARG]... [--realm NAME]
   ferrobahn publish URL TOPIC [JSON-ARG]... [--realm NAME]
   ferrobahn subscribe URL TOPIC [--count N] [--realm NAME]
-  ferrobahn register URL PROCEDURE [--realm NAME]
+  ferrobahn register URL PROCEDURE [--exec SHELL-COMMAND] [--realm NAME]
   ferrobahn sessions URL [--realm NAME]
   (client commands: --authid ID with --ticket T | --wampcra SECRET | --scram PASSWORD)
   ferrobahn bench URL [--serializer json|msgpack|cbor|ubjson] [--secs S]
@@ -260,8 +260,19 @@ fn run(cli: Cli) -> Res {
         "register" => {
             let c = client(&cli)?;
             let procedure = cli.pos.get(2).ok_or(USAGE)?;
-            c.register(procedure, RegisterOptions::default(), |a, _| Ok(a))?;
-            println!("registered {procedure} (echo); Ctrl-C to stop");
+            match cli.opt("exec") {
+                None => {
+                    c.register(procedure, RegisterOptions::default(), |a, _| Ok(a))?;
+                    println!("registered {procedure} (echo); Ctrl-C to stop");
+                }
+                Some(cmd) => {
+                    let cmd = cmd.to_owned();
+                    c.register(procedure, RegisterOptions::default(), move |a, _| {
+                        run_command(&cmd, &a)
+                    })?;
+                    println!("registered {procedure} (runs a command); Ctrl-C to stop");
+                }
+            }
             while c.is_connected() {
                 std::thread::sleep(Duration::from_millis(200));
             }
@@ -277,6 +288,37 @@ fn run(cli: Cli) -> Res {
         }
         _ => Err(USAGE.into()),
     }
+}
+
+/// `register --exec CMD`: runs `sh -c CMD` with the call's arguments as a JSON array on its
+/// standard input; its standard output is the result (JSON when it parses, else the text).
+/// A non-zero exit is the WAMP error `ferrobahn.error.command_failed` with its standard error.
+fn run_command(cmd: &str, a: &Args) -> Result<Args, ferrobahn::wamp::WampError> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let fail = |msg: String| {
+        ferrobahn::wamp::WampError::app("ferrobahn.error.command_failed", ferrobahn::args![msg])
+    };
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| fail(format!("cannot start: {e}")))?;
+    let input = serde_json::Value::Array(a.args.clone()).to_string();
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let out = child.wait_with_output().map_err(|e| fail(e.to_string()))?;
+    if !out.status.success() {
+        return Err(fail(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
+    }
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let value =
+        serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::String(text));
+    Ok(Args::new().arg(value))
 }
 
 fn main() -> ExitCode {

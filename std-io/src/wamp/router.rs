@@ -180,18 +180,18 @@ impl Shared {
             return;
         }
         let mut groups: Vec<Delivery> = Vec::new();
+        // Where each connection's group is (a publish to 1,000 subscribers times a batch of
+        // events must not scan the groups for every delivery).
+        let mut index: HashMap<ConnId, usize> = HashMap::new();
         for a in out {
             let (to, msg) = match a {
                 Action::Send { to, bytes } => (to, Some(bytes)),
                 Action::Close { to } => (to, None),
             };
-            let i = match groups.iter().position(|g| g.0 == to) {
-                Some(i) => i,
-                None => {
-                    groups.push((to, Vec::new(), false));
-                    groups.len() - 1
-                }
-            };
+            let i = *index.entry(to).or_insert_with(|| {
+                groups.push((to, Vec::new(), false));
+                groups.len() - 1
+            });
             match msg {
                 Some(m) => groups[i].1.push(m),
                 None => groups[i].2 = true,
@@ -506,20 +506,24 @@ fn serve_tcp(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
         protocol: ws.protocol().unwrap_or("").into(),
         channel_binding: ws.channel_binding(),
     };
+    let writer_stack = if ws.deflate().is_some() {
+        DEFLATE_WRITER_STACK
+    } else {
+        WRITER_STACK
+    };
     let (reader, writer) = ws.split();
     let sender: Arc<dyn Sender> = Arc::new(WsSender {
         writer,
         text: format == Format::Json,
     });
-    run(
-        shared,
+    let link = Joined {
         sender,
-        Box::new(WsReceiver { reader }),
+        receiver: Box::new(WsReceiver { reader }),
         format,
         batched,
-        info,
-        kill,
-    );
+        writer_stack,
+    };
+    run(shared, link, info, kill);
     Ok(())
 }
 
@@ -548,15 +552,14 @@ fn serve_rawsocket<S: Stream>(
     info.protocol = format!("wamp.2.{}", format_name(ours.format));
     let sender = Arc::new(RsSender::new(stream.try_clone()?, theirs.max_len()));
     let receiver = RsReceiver::new(stream, Arc::clone(&sender), ours.max_len());
-    run(
-        shared,
+    let link = Joined {
         sender,
-        Box::new(receiver),
-        ours.format,
-        false,
-        info,
-        kill,
-    );
+        receiver: Box::new(receiver),
+        format: ours.format,
+        batched: false,
+        writer_stack: WRITER_STACK,
+    };
+    run(shared, link, info, kill);
     Ok(())
 }
 
@@ -569,16 +572,33 @@ fn format_name(f: Format) -> &'static str {
     }
 }
 
-/// Serves one joined transport until it ends.
-fn run(
-    shared: &Arc<Shared>,
+/// A transport past its handshake, ready to serve.
+struct Joined {
     sender: Arc<dyn Sender>,
-    mut receiver: Box<dyn Receiver>,
+    receiver: Box<dyn Receiver>,
     format: Format,
+    /// The batched WebSocket subprotocol.
     batched: bool,
-    info: TransportInfo,
-    kill: Box<dyn Fn() + Send + Sync>,
-) {
+    writer_stack: usize,
+}
+
+/// The stack of a writer thread that does not compress.
+const WRITER_STACK: usize = 64 * 1024;
+
+/// The stack of a writer thread that compresses (permessage-deflate): miniz_oxide's
+/// compressor (about 300 KiB) is built on the stack before it is boxed, at least in debug
+/// builds; 64 KiB overflowed and took the whole router down. Only touched pages cost memory.
+const DEFLATE_WRITER_STACK: usize = 1024 * 1024;
+
+/// Serves one joined transport until it ends.
+fn run(shared: &Arc<Shared>, link: Joined, info: TransportInfo, kill: Box<dyn Fn() + Send + Sync>) {
+    let Joined {
+        sender,
+        mut receiver,
+        format,
+        batched,
+        writer_stack,
+    } = link;
     let id = shared.next.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = channel::<Out>();
     let queued = Arc::new(AtomicUsize::new(0));
@@ -586,7 +606,7 @@ fn run(
     let w = Arc::clone(&sender);
     let writer = std::thread::Builder::new()
         .name("wamp-router-write".into())
-        .stack_size(64 * 1024)
+        .stack_size(writer_stack)
         .spawn(move || {
             let mut buf = Vec::new();
             // Everything queued is written, then flushed once: under load one system call

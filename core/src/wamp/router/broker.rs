@@ -306,8 +306,7 @@ impl<E: Entropy> Router<E> {
     }
 
     /// Subscription revocation: takes `conn` off subscription `id` and, when it announced
-    /// `subscription_revocation`, tells it with UNSUBSCRIBED (request 0, details
-    /// `subscription` and `reason`).
+    /// `subscription_revocation`, tells it.
     pub(super) fn revoke_subscriber(
         &mut self,
         realm: usize,
@@ -319,21 +318,12 @@ impl<E: Entropy> Router<E> {
         let Some(c) = self.conns.get(&conn) else {
             return false;
         };
-        let (session, format, tell) = (c.session, c.format, c.subscriber_revocation);
-        if !self.remove_subscriber(realm, conn, session, id, out) {
-            return false;
+        let (session, tell) = (c.session, c.subscriber_revocation);
+        let removed = self.remove_subscriber(realm, conn, session, id, out);
+        if removed && tell {
+            self.tell_revoked(conn, super::Revoked::Subscription, id, reason, out);
         }
-        if tell {
-            let details = super::revocation_details(format, "subscription", id, reason);
-            let m = Message::Unsubscribed(Unacked {
-                request: 0,
-                details: details
-                    .as_deref()
-                    .map(|bytes| crate::wamp::Raw { format, bytes }),
-            });
-            self.send(conn, &m, out);
-        }
-        true
+        removed
     }
 
     fn remove_subscriber(

@@ -254,8 +254,8 @@ impl<E: Entropy> Router<E> {
     }
 
     /// Registration revocation: takes `conn` off registration `id` and, when it announced
-    /// `registration_revocation`, tells it with UNREGISTERED (request 0, details
-    /// `registration` and `reason`). Calls already invoked on it still take its answer.
+    /// `registration_revocation`, tells it. Calls already invoked on it still take its
+    /// answer.
     pub(super) fn revoke_callee(
         &mut self,
         realm: usize,
@@ -267,21 +267,12 @@ impl<E: Entropy> Router<E> {
         let Some(c) = self.conns.get(&conn) else {
             return false;
         };
-        let (session, format, tell) = (c.session, c.format, c.callee_revocation);
-        if !self.remove_callee(realm, conn, session, id, out) {
-            return false;
+        let (session, tell) = (c.session, c.callee_revocation);
+        let removed = self.remove_callee(realm, conn, session, id, out);
+        if removed && tell {
+            self.tell_revoked(conn, super::Revoked::Registration, id, reason, out);
         }
-        if tell {
-            let details = super::revocation_details(format, "registration", id, reason);
-            let m = Message::Unregistered(Unacked {
-                request: 0,
-                details: details
-                    .as_deref()
-                    .map(|bytes| crate::wamp::Raw { format, bytes }),
-            });
-            self.send(conn, &m, out);
-        }
-        true
+        removed
     }
 
     /// Takes `conn` off registration `id`; deletes the registration when it was the last.

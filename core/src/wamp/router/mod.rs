@@ -708,22 +708,6 @@ const DEALER_FEATURES: &[&str] = &[
     "payload_passthru_mode",
 ];
 
-/// UNREGISTERED/UNSUBSCRIBED details of a revocation: `{key: id, "reason": reason}`.
-fn revocation_details(format: Format, key: &str, id: u64, reason: Option<&str>) -> Option<Vec<u8>> {
-    let mut v = Vec::new();
-    let mut w = Writer::new(format, &mut v);
-    let written = w
-        .map(1 + usize::from(reason.is_some()))
-        .and_then(|()| w.str(key))
-        .and_then(|()| w.u64(id))
-        .and_then(|()| match reason {
-            Some(r) => w.str("reason").and_then(|()| w.str(r)),
-            None => Ok(()),
-        })
-        .and_then(|()| w.end());
-    written.ok().map(|()| v)
-}
-
 /// `{"features": {name: true, ...}}`.
 fn role_features(format: Format, features: &[&str], out: &mut Vec<u8>) -> Result<(), Error> {
     let mut w = Writer::new(format, out);
@@ -773,6 +757,58 @@ fn text(s: Str<'_>) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// What the router ended on its own (revocation).
+#[derive(Clone, Copy)]
+enum Revoked {
+    Registration,
+    Subscription,
+}
+
+impl<E: Entropy> Router<E> {
+    /// Tells `conn` the router ended one of its registrations or subscriptions:
+    /// UNREGISTERED/UNSUBSCRIBED with request 0 and details `{registration|subscription: id,
+    /// reason}`.
+    fn tell_revoked(
+        &mut self,
+        conn: ConnId,
+        what: Revoked,
+        id: u64,
+        reason: Option<&str>,
+        out: &mut Outbox,
+    ) {
+        let Some(format) = self.conns.get(&conn).map(|c| c.format) else {
+            return;
+        };
+        let key = match what {
+            Revoked::Registration => "registration",
+            Revoked::Subscription => "subscription",
+        };
+        let mut details = Vec::new();
+        let mut w = Writer::new(format, &mut details);
+        let written = w
+            .map(1 + usize::from(reason.is_some()))
+            .and_then(|()| w.str(key))
+            .and_then(|()| w.u64(id))
+            .and_then(|()| match reason {
+                Some(r) => w.str("reason").and_then(|()| w.str(r)),
+                None => Ok(()),
+            })
+            .and_then(|()| w.end());
+        let u = super::message::Unacked {
+            request: 0,
+            details: written.is_ok().then_some(Raw {
+                format,
+                bytes: &details,
+            }),
+        };
+        let m = match what {
+            Revoked::Registration => Message::Unregistered(u),
+            Revoked::Subscription => Message::Unsubscribed(u),
+        };
+        self.send(conn, &m, out);
+    }
+}
 
 /// Who a session is, as authentication settled it: what [`Router::welcome`] records and
 /// announces in WELCOME.
