@@ -95,8 +95,8 @@ step "WAMP client against Crossbar.io (every serializer, WebSocket and RawSocket
 scripts/crossbar.sh
 step "embedded router with Autobahn|Python sessions (every serializer, WebSocket and RawSocket): scripts/router-interop.sh"
 AUTOBAHN_VENV="$venv" scripts/router-interop.sh
-step "Autobahn|JS in Node and in headless Chromium on our router: scripts/router-autobahn-js.sh"
-scripts/router-autobahn-js.sh
+step "Autobahn|JS in Node and in headless Chromium on our router: scripts/router-js.sh"
+scripts/router-js.sh
 
 step_done
 printf '\n==> all %d steps passed (%d s)\n' "$TOTAL_STEPS" $((SECONDS - all_start))
