@@ -213,8 +213,35 @@ fn client(cli: &Cli) -> Result<Client, Box<dyn std::error::Error>> {
     Ok(Client::connect(url, o)?)
 }
 
+/// The options each command takes: anything else is an error, not silently ignored.
+fn known_options(cmd: &str) -> &'static [&'static str] {
+    const CLIENT: &[&str] = &["realm", "authid", "ticket", "wampcra", "scram"];
+    match cmd {
+        "router" => &["config", "listen", "realm", "unix"],
+        "call" | "publish" | "sessions" => CLIENT,
+        "subscribe" => &["realm", "authid", "ticket", "wampcra", "scram", "count"],
+        "register" => &["realm", "authid", "ticket", "wampcra", "scram", "exec"],
+        "bench" => &[
+            "serializer",
+            "secs",
+            "scenarios",
+            "router-pid",
+            "label",
+            "realm",
+        ],
+        _ => &[],
+    }
+}
+
 fn run(cli: Cli) -> Res {
     let cmd = cli.pos.first().map(String::as_str).unwrap_or("");
+    if let Some((name, _)) = cli
+        .opts
+        .iter()
+        .find(|(n, _)| !known_options(cmd).contains(&n.as_str()))
+    {
+        return Err(format!("ferrobahn {cmd}: unknown option --{name}\n{USAGE}").into());
+    }
     match cmd {
         "router" => router(&cli),
         "demo" => demo(),
@@ -322,7 +349,12 @@ fn run_command(cmd: &str, a: &Args) -> Result<Args, ferrobahn::wamp::WampError> 
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse(std::env::args().skip(1))) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() || args[0] == "help" || args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    match run(Cli::parse(args.into_iter())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e}");
