@@ -21,6 +21,22 @@ fn router() -> Router {
     .expect("router starts")
 }
 
+/// A router whose realm1 takes only these principals (no anonymous sessions).
+fn router_with_principals(principals: Vec<Principal>) -> Router {
+    let mut realm = RealmConfig::open("realm1");
+    realm.anonymous = None;
+    realm.principals = principals;
+    Router::start(RouterOptions {
+        listen: "127.0.0.1:0".into(),
+        config: ferrobahn::wamp::router::RouterConfig {
+            realms: vec![realm],
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .expect("router starts")
+}
+
 fn join(url: &str, f: Format) -> Client {
     Client::connect(url, ClientOptions::new("realm1").serializer(f)).expect("joins")
 }
@@ -149,9 +165,7 @@ fn a_callee_killed_mid_call_fails_the_call_and_leaves_nothing_behind() {
 
 #[test]
 fn ticket_and_wampcra_principals_and_a_wrong_ticket() {
-    let mut realm = RealmConfig::open("realm1");
-    realm.anonymous = None;
-    realm.principals = vec![
+    let principals = vec![
         Principal {
             authid: "joe".into(),
             authrole: "user".into(),
@@ -166,15 +180,7 @@ fn ticket_and_wampcra_principals_and_a_wrong_ticket() {
             },
         },
     ];
-    let r = Router::start(RouterOptions {
-        listen: "127.0.0.1:0".into(),
-        config: ferrobahn::wamp::router::RouterConfig {
-            realms: vec![realm],
-            ..Default::default()
-        },
-        ..Default::default()
-    })
-    .unwrap();
+    let r = router_with_principals(principals);
     let opts = |id: &str, c: Credential| ClientOptions::new("realm1").auth(id, vec![c]);
     let joe = Client::connect(
         &r.ws_url(),
@@ -204,9 +210,7 @@ fn ticket_and_wampcra_principals_and_a_wrong_ticket() {
 #[test]
 fn scram_principals_argon2id_and_pbkdf2_and_a_wrong_password() {
     use ferrobahn::wamp::router::scram_secret;
-    let mut realm = RealmConfig::open("realm1");
-    realm.anonymous = None;
-    realm.principals = vec![
+    let principals = vec![
         Principal {
             authid: "carol".into(),
             authrole: "user".into(),
@@ -222,15 +226,7 @@ fn scram_principals_argon2id_and_pbkdf2_and_a_wrong_password() {
             ),
         },
     ];
-    let r = Router::start(RouterOptions {
-        listen: "127.0.0.1:0".into(),
-        config: ferrobahn::wamp::router::RouterConfig {
-            realms: vec![realm],
-            ..Default::default()
-        },
-        ..Default::default()
-    })
-    .unwrap();
+    let r = router_with_principals(principals);
     let opts = |id: &str, pw: &str, f: Format| {
         ClientOptions::new("realm1")
             .serializer(f)
