@@ -320,70 +320,29 @@ impl<S: Stream> Sender for RsSender<S> {
 }
 
 pub(crate) struct RsReceiver<S> {
-    stream: S,
+    /// Buffered: small messages that arrive together take one read, not two each, and the
+    /// router can see whether the next message is already here.
+    stream: std::io::BufReader<S>,
     sender: Arc<RsSender<S>>,
     our_max: u32,
-    /// Bytes read ahead: small messages that arrive together take one read, not two each.
-    buf: Vec<u8>,
-    pos: usize,
-    end: usize,
 }
 
-/// The RawSocket read-ahead buffer (allocated on the first read).
+/// The RawSocket read buffer.
 const RS_READ_AHEAD: usize = 8 * 1024;
 
 impl<S: Stream> RsReceiver<S> {
     pub(crate) fn new(stream: S, sender: Arc<RsSender<S>>, our_max: u32) -> Self {
         Self {
-            stream,
+            stream: std::io::BufReader::with_capacity(RS_READ_AHEAD, stream),
             sender,
             our_max,
-            buf: Vec::new(),
-            pos: 0,
-            end: 0,
         }
-    }
-
-    /// Fills `out` from the read-ahead buffer, then from the socket (reading ahead when `out`
-    /// is small). `Ok(false)`: the stream ended before the first byte.
-    fn read_exact(&mut self, out: &mut [u8]) -> std::io::Result<bool> {
-        let mut done = 0;
-        while done < out.len() {
-            if self.pos < self.end {
-                let n = (self.end - self.pos).min(out.len() - done);
-                out[done..done + n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-                self.pos += n;
-                done += n;
-                continue;
-            }
-            let want = out.len() - done;
-            let n = if want >= RS_READ_AHEAD {
-                self.stream.read(&mut out[done..])?
-            } else {
-                if self.buf.is_empty() {
-                    self.buf = vec![0; RS_READ_AHEAD];
-                }
-                let n = self.stream.read(&mut self.buf)?;
-                (self.pos, self.end) = (0, n);
-                n
-            };
-            if n == 0 {
-                if done == 0 {
-                    return Ok(false);
-                }
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            if want >= RS_READ_AHEAD {
-                done += n;
-            }
-        }
-        Ok(true)
     }
 }
 
 impl<S: Stream> Receiver for RsReceiver<S> {
     fn message_buffered(&self) -> bool {
-        let b = &self.buf[self.pos..self.end];
+        let b = self.stream.buffer();
         b.len() >= 4
             && rawsocket::parse_header([b[0], b[1], b[2], b[3]], self.our_max).is_ok_and(
                 |(kind, len)| matches!(kind, FrameKind::Message) && b.len() - 4 >= len as usize,
@@ -393,18 +352,15 @@ impl<S: Stream> Receiver for RsReceiver<S> {
     fn recv(&mut self) -> Result<Option<Vec<u8>>, WampError> {
         loop {
             let mut h = [0u8; 4];
-            match self.read_exact(&mut h) {
-                Ok(true) => {}
-                Ok(false) => return Ok(None),
+            match std::io::Read::read_exact(&mut self.stream, &mut h) {
+                Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
                 Err(e) => return Err(e.into()),
             }
             let (kind, len) = rawsocket::parse_header(h, self.our_max)
                 .map_err(|e| WampError::Transport(format!("RawSocket: {e:?}")))?;
             let mut payload = vec![0u8; len as usize];
-            if !self.read_exact(&mut payload)? && len > 0 {
-                return Ok(None);
-            }
+            std::io::Read::read_exact(&mut self.stream, &mut payload)?;
             match kind {
                 FrameKind::Message => return Ok(Some(payload)),
                 FrameKind::Ping => self.sender.frame(FrameKind::Pong, &payload, true)?,
