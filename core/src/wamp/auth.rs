@@ -171,6 +171,75 @@ pub mod cra {
     }
 }
 
+/// WAMP-SCRAM's SCRAM-SHA-256 arithmetic (RFC 5802 §3) over an already salted password:
+/// shared by the client (`ferrobahn-std`, which salts the password with argon2id or PBKDF2)
+/// and the router (which keeps only the stored and server keys), so both sign the same thing.
+#[cfg(feature = "auth-cra")]
+pub mod scram {
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+
+    /// HMAC-SHA256.
+    pub fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+        m.update(data);
+        m.finalize().into_bytes().into()
+    }
+
+    /// StoredKey = SHA256(HMAC(salted, "Client Key")) and ServerKey = HMAC(salted,
+    /// "Server Key"): what a router keeps of a password.
+    pub fn keys(salted: &[u8]) -> ([u8; 32], [u8; 32]) {
+        let client_key = hmac(salted, b"Client Key");
+        (
+            Sha256::digest(client_key).into(),
+            hmac(salted, b"Server Key"),
+        )
+    }
+
+    /// ClientProof = ClientKey XOR HMAC(StoredKey, AuthMessage).
+    pub fn client_proof(salted: &[u8], auth_message: &[u8]) -> [u8; 32] {
+        let mut proof = hmac(salted, b"Client Key");
+        let stored: [u8; 32] = Sha256::digest(proof).into();
+        for (p, s) in proof.iter_mut().zip(hmac(&stored, auth_message)) {
+            *p ^= s;
+        }
+        proof
+    }
+
+    /// Whether `proof` is right: SHA256(proof XOR HMAC(StoredKey, AuthMessage)) is StoredKey
+    /// (compared in constant time).
+    pub fn verify_proof(proof: &[u8; 32], auth_message: &[u8], stored_key: &[u8; 32]) -> bool {
+        let mut key = *proof;
+        for (k, s) in key.iter_mut().zip(hmac(stored_key, auth_message)) {
+            *k ^= s;
+        }
+        let hashed: [u8; 32] = Sha256::digest(key).into();
+        hashed
+            .iter()
+            .zip(stored_key)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+
+    /// ServerSignature = HMAC(ServerKey, AuthMessage), sent in WELCOME.
+    pub fn server_signature(server_key: &[u8; 32], auth_message: &[u8]) -> [u8; 32] {
+        hmac(server_key, auth_message)
+    }
+
+    /// The AuthMessage both sides sign, as Autobahn and Crossbar build it: `client_nonce`
+    /// as the client sent it, `nonce` the router's extension of it, `salt` its base64.
+    #[cfg(feature = "alloc")]
+    pub fn auth_message(
+        authid: &str,
+        client_nonce: &str,
+        nonce: &str,
+        salt: &str,
+        iterations: u64,
+    ) -> alloc::string::String {
+        alloc::format!("n={authid},r={client_nonce},r={nonce},s={salt},i={iterations},c=,r={nonce}")
+    }
+}
+
 /// WAMP-cryptosign.
 #[cfg(feature = "auth-cryptosign")]
 pub mod cryptosign {

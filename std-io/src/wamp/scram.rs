@@ -18,19 +18,11 @@
 //! only). Channel binding is not part of what the routers implement yet.
 
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use ferrobahn_core::wamp::auth::scram;
+use sha2::Sha256;
 
 use super::WampError;
 pub use ferrobahn_core::wamp::router::config::ScramSecret;
-
-type HmacSha256 = Hmac<Sha256>;
-
-fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut m = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    m.update(data);
-    m.finalize().into_bytes().into()
-}
 
 /// The salted password SCRAM keys come from: argon2id v1.3 (t = iterations, m = memory KiB,
 /// p = 1, 32 bytes) as its unpadded base64 text (Autobahn's quirk), or PBKDF2-HMAC-SHA256.
@@ -76,14 +68,14 @@ pub fn scram_secret(
     memory: Option<u32>,
 ) -> Result<ScramSecret, WampError> {
     let salted = salted_password(kdf, password, salt, iterations, memory)?;
-    let client_key = hmac(&salted, b"Client Key");
+    let (stored_key, server_key) = scram::keys(&salted);
     Ok(ScramSecret {
         kdf: kdf.to_owned(),
         iterations,
         memory: if kdf == "pbkdf2" { None } else { memory },
         salt: salt.to_vec(),
-        stored_key: Sha256::digest(client_key).into(),
-        server_key: hmac(&salted, b"Server Key"),
+        stored_key,
+        server_key,
     })
 }
 
@@ -137,18 +129,9 @@ impl Scram {
             u32::try_from(c.iterations).map_err(|_| WampError::Auth("SCRAM iterations".into()))?;
         let memory = c.memory.and_then(|m| u32::try_from(m).ok());
         self.salted = salted_password(c.kdf, password, &salt, iterations, memory)?;
-        self.auth_message = format!(
-            "n={authid},r={},r={},s={},i={},c=,r={}",
-            self.client_nonce, c.nonce, c.salt, c.iterations, c.nonce
-        );
-        let client_key = hmac(&self.salted, b"Client Key");
-        let stored_key: [u8; 32] = Sha256::digest(client_key).into();
-        let signature = hmac(&stored_key, self.auth_message.as_bytes());
-        let proof: Vec<u8> = client_key
-            .iter()
-            .zip(signature.iter())
-            .map(|(a, b)| a ^ b)
-            .collect();
+        self.auth_message =
+            scram::auth_message(authid, &self.client_nonce, c.nonce, c.salt, c.iterations);
+        let proof = scram::client_proof(&self.salted, self.auth_message.as_bytes());
         Ok(b64.encode(proof))
     }
 
@@ -157,8 +140,8 @@ impl Scram {
         let got = base64::engine::general_purpose::STANDARD
             .decode(signature_b64)
             .map_err(|_| WampError::Auth("SCRAM server signature is not base64".into()))?;
-        let server_key = hmac(&self.salted, b"Server Key");
-        let want = hmac(&server_key, self.auth_message.as_bytes());
+        let (_, server_key) = scram::keys(&self.salted);
+        let want = scram::server_signature(&server_key, self.auth_message.as_bytes());
         // Not secret-dependent timing worth guarding: the value is public once sent.
         if got == want {
             Ok(())

@@ -301,10 +301,12 @@ impl<E: Entropy> Router<E> {
                 extra.iterations = Some(u64::from(secret.iterations));
                 extra.memory = secret.memory.map(u64::from);
                 extra.kdf = Some(Str::new(&secret.kdf));
-                let auth_message = alloc::format!(
-                    "n={},r={client_nonce},r={nonce},s={salt_text},i={},c=,r={nonce}",
-                    p.authid,
-                    secret.iterations
+                let auth_message = super::super::auth::scram::auth_message(
+                    &p.authid,
+                    &client_nonce,
+                    &nonce,
+                    &salt_text,
+                    u64::from(secret.iterations),
                 );
                 challenge_text = nonce;
                 expect = Expect::Scram {
@@ -413,40 +415,23 @@ impl<E: Entropy> Router<E> {
 }
 
 /// Compares without an early exit.
-/// HMAC-SHA256.
-#[cfg(feature = "auth-cra")]
-fn hmac256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    use hmac::Mac as _;
-    let mut m = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key)
-        .expect("HMAC takes any key length");
-    m.update(data);
-    m.finalize().into_bytes().into()
-}
-
-/// A SCRAM proof (base64) is right when SHA-256(proof XOR HMAC(StoredKey, AuthMessage))
-/// is StoredKey (RFC 5802 §3).
+/// A SCRAM proof (base64 of 32 bytes) checked against the stored key.
 #[cfg(feature = "auth-cra")]
 fn verify_scram(proof_b64: &str, auth_message: &str, stored_key: &[u8; 32]) -> bool {
     use base64::Engine as _;
-    use sha2::Digest as _;
     let mut proof = [0u8; 32];
-    match base64::engine::general_purpose::STANDARD.decode_slice(proof_b64, &mut proof) {
-        Ok(32) => {}
-        _ => return false,
-    }
-    let signature = hmac256(stored_key, auth_message.as_bytes());
-    for (p, s) in proof.iter_mut().zip(signature) {
-        *p ^= s;
-    }
-    let key: [u8; 32] = sha2::Sha256::digest(proof).into();
-    ct_eq(&key, stored_key)
+    matches!(
+        base64::engine::general_purpose::STANDARD.decode_slice(proof_b64, &mut proof),
+        Ok(32)
+    ) && super::super::auth::scram::verify_proof(&proof, auth_message.as_bytes(), stored_key)
 }
 
 /// WELCOME's `scram_server_signature`: base64(HMAC(ServerKey, AuthMessage)).
 #[cfg(feature = "auth-cra")]
 fn scram_server_signature(auth_message: &str, server_key: &[u8; 32]) -> String {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(hmac256(server_key, auth_message.as_bytes()))
+    let sig = super::super::auth::scram::server_signature(server_key, auth_message.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(sig)
 }
 
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
