@@ -400,6 +400,11 @@ fn limits_and_a_slow_consumer() {
     let too_big = big.call("com.x.slow", args!["x".repeat(100 * 1024)]);
     assert!(too_big.is_err(), "{too_big:?}");
     assert!(big.wait_closed(Some(Duration::from_secs(5))));
+    // The client sees the close before the router has counted the session out.
+    wait(
+        || caller.session_count().is_ok_and(|n| n == 2),
+        "the oversized session left",
+    );
 
     // The third session is the last one allowed.
     let third = join(&r.ws_url(), Format::Cbor);
