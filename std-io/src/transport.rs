@@ -104,4 +104,20 @@ impl Stream for Transport {
     fn peer_addr(&self) -> Option<SocketAddr> {
         self.tcp().peer_addr().ok()
     }
+
+    fn can_write_nonblocking(&self) -> bool {
+        match self {
+            Transport::Tcp(s) => s.can_write_nonblocking(),
+            #[cfg(feature = "tls")]
+            Transport::Tls(_) => false,
+        }
+    }
+
+    fn write_nonblocking(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Tcp(s) => s.write_nonblocking(buf),
+            #[cfg(feature = "tls")]
+            Transport::Tls(_) => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
 }

@@ -51,6 +51,31 @@ pub trait Stream: Read + Write + Send + Sized + 'static {
     fn peer_addr(&self) -> Option<std::net::SocketAddr> {
         None
     }
+    /// The stream can [`write_nonblocking`](Self::write_nonblocking): a plain socket (a TLS
+    /// stream cannot: its records are sealed under a lock a blocked writer holds).
+    fn can_write_nonblocking(&self) -> bool {
+        false
+    }
+    /// Writes what the socket takes now, without blocking (and without making the socket
+    /// non-blocking for the thread reading it): `ErrorKind::WouldBlock` when it takes
+    /// nothing. Lets one thread hand bytes to many sockets and leave only the full ones to a
+    /// thread that may block.
+    fn write_nonblocking(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let _ = buf;
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+}
+
+/// `send(2)` with `MSG_DONTWAIT` on a blocking socket.
+#[cfg(unix)]
+fn send_dontwait(fd: impl std::os::fd::AsFd, buf: &[u8]) -> io::Result<usize> {
+    use rustix::net::SendFlags;
+    loop {
+        match rustix::net::send(&fd, buf, SendFlags::DONTWAIT | SendFlags::NOSIGNAL) {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => return r.map_err(io::Error::from),
+        }
+    }
 }
 
 impl Stream for TcpStream {
@@ -66,6 +91,14 @@ impl Stream for TcpStream {
     fn peer_addr(&self) -> Option<std::net::SocketAddr> {
         TcpStream::peer_addr(self).ok()
     }
+    #[cfg(unix)]
+    fn can_write_nonblocking(&self) -> bool {
+        true
+    }
+    #[cfg(unix)]
+    fn write_nonblocking(&mut self, buf: &[u8]) -> io::Result<usize> {
+        send_dontwait(&*self, buf)
+    }
 }
 
 #[cfg(unix)]
@@ -78,6 +111,12 @@ impl Stream for std::os::unix::net::UnixStream {
     }
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         std::os::unix::net::UnixStream::shutdown(self, how)
+    }
+    fn can_write_nonblocking(&self) -> bool {
+        true
+    }
+    fn write_nonblocking(&mut self, buf: &[u8]) -> io::Result<usize> {
+        send_dontwait(&*self, buf)
     }
 }
 
@@ -770,6 +809,71 @@ impl<S: Stream> Writer<S> {
     pub fn write_uncompressed(&self, kind: MessageKind, data: &[u8]) -> Result<()> {
         let sh = &*self.shared;
         sh.with_io(|io| sh.encode(io, kind, data, false))
+    }
+
+    /// Queues a data message only if that cannot block: no other thread holds the write
+    /// side, nothing is compressed, and the frames fit the write buffer (so nothing is
+    /// written yet). `Ok(false)`: not queued; send it the ordinary way. With
+    /// [`try_flush`](Self::try_flush), lets a router hand messages to many connections from
+    /// one thread and leave only the slow ones to a thread that may block.
+    pub(crate) fn try_queue(&self, kind: MessageKind, payload: &[u8]) -> Result<bool> {
+        let sh = &*self.shared;
+        let mut io = match sh.io.try_lock() {
+            Ok(io) => io,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return Ok(false),
+        };
+        if io.deflate.is_some()
+            || !io.stream.can_write_nonblocking()
+            || io.wbuf.len() + payload.len() + 14 >= io.write_limit.min(DIRECT_WRITE)
+        {
+            return Ok(false);
+        }
+        sh.encode_frames(&mut io, kind, 0, payload)?;
+        Counters::add(&sh.stats.out_app, payload.len());
+        Counters::add(&sh.stats.out_messages, 1);
+        Ok(true)
+    }
+
+    /// Writes what is buffered as far as the socket takes it now. `Ok(true)`: all of it;
+    /// `Ok(false)`: some is left (or another thread holds the write side) for
+    /// [`flush`](Self::flush) from a thread that may block.
+    pub(crate) fn try_flush(&self) -> io::Result<bool> {
+        let sh = &*self.shared;
+        let mut io = match sh.io.try_lock() {
+            Ok(io) => io,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return Ok(false),
+        };
+        // A pong or close the reader owes goes out with the data, as in a flush.
+        sh.flush_wanted.store(false, Ordering::SeqCst);
+        {
+            let mut st = sh.state();
+            if !st.control.is_empty() {
+                io.wbuf.extend_from_slice(&st.control);
+                st.control.clear();
+            }
+        }
+        let mut guard = io;
+        let io = &mut *guard;
+        let mut at = 0;
+        while at < io.wbuf.len() {
+            match io.stream.write_nonblocking(&io.wbuf[at..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => at += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Counters::add(&io.stats.out_wire, at);
+        io.wbuf.drain(..at);
+        let all = io.wbuf.is_empty();
+        drop(guard);
+        if all {
+            // The reader may have asked for a flush while we held the lock.
+            sh.after_io();
+        }
+        Ok(all)
     }
 
     /// [`write`](Self::write) then [`flush`](Self::flush).

@@ -34,6 +34,17 @@ pub(crate) trait Sender: Send + Sync {
     }
     /// Ends the transport (after GOODBYE, or to give up).
     fn close(&self);
+    /// Queues one message only if that cannot block (see
+    /// [`crate::Writer::try_queue`]); `Ok(false)`: not queued, use [`queue`](Self::queue).
+    fn try_queue(&self, bytes: &[u8]) -> Result<bool, WampError> {
+        let _ = bytes;
+        Ok(false)
+    }
+    /// Writes what is queued as far as the socket takes it now; `Ok(false)`: some is left
+    /// for [`flush`](Self::flush).
+    fn try_flush(&self) -> Result<bool, WampError> {
+        Ok(false)
+    }
 }
 
 /// Receives whole WAMP messages; `None` when the transport ended.
@@ -177,6 +188,22 @@ impl Sender for WsSender {
     fn close(&self) {
         let _ = self.writer.close(None);
     }
+
+    fn try_queue(&self, bytes: &[u8]) -> Result<bool, WampError> {
+        let kind = if self.text {
+            if std::str::from_utf8(bytes).is_err() {
+                return Err(WampError::Transport("JSON message is not UTF-8".into()));
+            }
+            ferrobahn_core::MessageKind::Text
+        } else {
+            ferrobahn_core::MessageKind::Binary
+        };
+        Ok(self.writer.try_queue(kind, bytes)?)
+    }
+
+    fn try_flush(&self) -> Result<bool, WampError> {
+        Ok(self.writer.try_flush()?)
+    }
 }
 
 pub(crate) struct WsReceiver {
@@ -316,6 +343,43 @@ impl<S: Stream> Sender for RsSender<S> {
     fn close(&self) {
         let _ = self.flush();
         let _ = self.lock().0.shutdown(Shutdown::Write);
+    }
+
+    fn try_queue(&self, bytes: &[u8]) -> Result<bool, WampError> {
+        let mut g = match self.out.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
+        };
+        let (s, buf) = &mut *g;
+        if !s.can_write_nonblocking() || buf.len() + bytes.len() + 4 > RS_FLUSH_AT {
+            return Ok(false);
+        }
+        let h = rawsocket::header(FrameKind::Message, bytes.len(), self.peer_max)
+            .map_err(|e| WampError::Transport(format!("RawSocket: {e:?}")))?;
+        buf.extend_from_slice(&h);
+        buf.extend_from_slice(bytes);
+        Ok(true)
+    }
+
+    fn try_flush(&self) -> Result<bool, WampError> {
+        let mut g = match self.out.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
+        };
+        let (s, buf) = &mut *g;
+        let mut at = 0;
+        while at < buf.len() {
+            match s.write_nonblocking(&buf[at..]) {
+                Ok(0) => return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into()),
+                Ok(n) => at += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        buf.drain(..at);
+        Ok(buf.is_empty())
     }
 }
 

@@ -20,6 +20,7 @@
 mod client;
 mod component;
 mod link;
+mod outgoing;
 mod payload;
 mod pool;
 pub mod router;

@@ -5,23 +5,25 @@
 //! ```text
 //!   accept ─▶ peek first byte ─┬─ 0x7F: RawSocket handshake ─┐
 //!                              └─ else: WebSocket handshake ─┴─▶ connection thread
-//!   connection thread: recv message ─▶ lock router ─▶ Router::receive ─▶ actions
+//!   connection thread: recv messages ─▶ lock router ─▶ Router::receive ─▶ actions
 //!        actions, still under the lock ─▶ each target's queue (at most `queue` messages)
-//!   writer thread per connection: queue ─▶ write every queued message ─▶ one flush
+//!        after the lock ─▶ write to each target's socket without blocking (Outgoing::pump)
+//!   writer thread of a connection, only once its socket was full: the rest, blocking
 //!   timer thread: Router::poll (call timeouts)
 //! ```
 //!
-//! Threads: two per connection (reader and writer), so a slow socket never blocks the
-//! router or other sessions. Actions are queued while the router lock is held, so every
-//! session sees messages in the order the router decided them (SUBSCRIBED before the first
-//! EVENT of that subscription). A queue that is full means the peer does not read: it is a
-//! slow consumer and its connection is shut down; the router's memory never grows for it.
+//! Threads: one per connection, plus a writer thread for a connection whose socket once
+//! did not take what the router had for it (and for TLS and permessage-deflate, which are
+//! written by it always): a slow socket never blocks the router or other sessions, and a
+//! fast one costs no thread hand-off (see [`super::outgoing`]). Actions are queued while
+//! the router lock is held, so every session sees messages in the order the router decided
+//! them (SUBSCRIBED before the first EVENT of that subscription). A queue that is full means
+//! the peer does not read: it is a slow consumer and its connection is shut down; the
+//! router's memory never grows for it.
 
 use std::collections::HashMap;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{channel, Sender as QueueTx, TryRecvError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
@@ -40,6 +42,7 @@ pub use ferrobahn_core::wamp::router::{
 use ferrobahn_core::wamp::Format;
 
 use super::link::{Receiver, RsReceiver, RsSender, Sender, WsReceiver, WsSender};
+use super::outgoing::{Outgoing, Pushed};
 use crate::server::{accept_stream, ServerConfig};
 use crate::websocket::Stream;
 
@@ -122,32 +125,15 @@ impl Entropy for OsEntropy {
     }
 }
 
-enum Out {
-    Msg(Arc<[u8]>),
-    /// Several messages for one connection decided together: one wake-up of its writer.
-    Batch(Vec<Arc<[u8]>>),
-    Close,
-}
-
 /// What one dispatch owes one connection: its messages in order, and whether to close it.
 type Delivery = (ConnId, Vec<Arc<[u8]>>, bool);
 
 /// Messages handled under one router lock at most (from what one read brought in).
 const READ_BATCH: usize = 64;
 
-struct ConnTx {
-    /// The writer's queue: unbounded as a channel (a bounded std channel allocates all its
-    /// slots up front: 100 KiB per idle session at 4,096), bounded by `queued`.
-    tx: QueueTx<Out>,
-    /// Messages in `tx` not yet taken by the writer.
-    queued: Arc<AtomicUsize>,
-    /// Shuts the socket down both ways (slow consumer, router stop).
-    kill: Box<dyn Fn() + Send + Sync>,
-}
-
 struct Shared {
     router: Mutex<CoreRouter<OsEntropy>>,
-    conns: Mutex<HashMap<ConnId, ConnTx>>,
+    conns: Mutex<HashMap<ConnId, Arc<Outgoing>>>,
     next: AtomicU64,
     stop: AtomicBool,
     options: RouterOptions,
@@ -165,19 +151,26 @@ fn now_ms() -> u64 {
 }
 
 impl Shared {
-    /// Runs `f` on the router and queues what it decided, under the router lock.
+    /// Runs `f` on the router and queues what it decided, under the router lock; then,
+    /// after it, writes to every connection whose writing this thread took.
     fn with_router(&self, f: impl FnOnce(&mut CoreRouter<OsEntropy>, &mut Outbox)) {
         let mut r = lock(&self.router);
         let mut out = Outbox::new();
         f(&mut r, &mut out);
-        self.dispatch(out);
+        let claimed = self.dispatch(out);
+        drop(r);
+        for c in claimed {
+            c.pump();
+        }
     }
 
-    /// Queues what the router decided, grouped by connection (in the order decided) so each
-    /// writer is woken once however many messages it gets.
-    fn dispatch(&self, out: Outbox) {
+    /// Queues what the router decided, grouped by connection (in the order decided) so a
+    /// connection's messages go out together. Returns the connections this thread is to
+    /// write to.
+    fn dispatch(&self, out: Outbox) -> Vec<Arc<Outgoing>> {
+        let mut claimed = Vec::new();
         if out.is_empty() {
-            return;
+            return claimed;
         }
         let mut groups: Vec<Delivery> = Vec::new();
         // Where each connection's group is (a publish to 1,000 subscribers times a batch of
@@ -198,30 +191,20 @@ impl Shared {
             }
         }
         let conns = lock(&self.conns);
-        for (to, mut msgs, close) in groups {
+        for (to, msgs, close) in groups {
             let Some(c) = conns.get(&to) else { continue };
-            let n = msgs.len();
-            if n > 0 {
-                if c.queued.load(Ordering::Relaxed) + n > self.options.queue.max(1) {
+            match c.push(msgs, close, self.options.queue) {
+                Pushed::Claimed => claimed.push(Arc::clone(c)),
+                Pushed::Queued => {}
+                Pushed::SlowConsumer => {
                     log::warn!(
                         "WAMP router: connection {to} does not read; dropped as a slow consumer"
                     );
-                    (c.kill)();
-                    continue;
+                    c.kill();
                 }
-                let out = if n == 1 {
-                    Out::Msg(msgs.pop().expect("one message"))
-                } else {
-                    Out::Batch(msgs)
-                };
-                if c.tx.send(out).is_ok() {
-                    c.queued.fetch_add(n, Ordering::Relaxed);
-                }
-            }
-            if close && c.tx.send(Out::Close).is_err() {
-                (c.kill)();
             }
         }
+        claimed
     }
 }
 
@@ -360,7 +343,7 @@ impl Router {
         }
         // Anything still open (a peer that ignores GOODBYE) is cut.
         for c in lock(&self.shared.conns).values() {
-            (c.kill)();
+            c.kill();
         }
     }
 }
@@ -600,61 +583,13 @@ fn run(shared: &Arc<Shared>, link: Joined, info: TransportInfo, kill: Box<dyn Fn
         writer_stack,
     } = link;
     let id = shared.next.fetch_add(1, Ordering::Relaxed);
-    let (tx, rx) = channel::<Out>();
-    let queued = Arc::new(AtomicUsize::new(0));
-    let taken = Arc::clone(&queued);
-    let w = Arc::clone(&sender);
-    let writer = std::thread::Builder::new()
-        .name("wamp-router-write".into())
-        .stack_size(writer_stack)
-        .spawn(move || {
-            let mut buf = Vec::new();
-            // Everything queued is written, then flushed once: under load one system call
-            // carries many messages.
-            let mut next = rx.recv().ok();
-            let send = |bytes: &[u8], buf: &mut Vec<u8>| {
-                if batched {
-                    buf.clear();
-                    batched::encode_bytes(bytes, format, Default::default(), buf)
-                        .map_err(|e| super::WampError::Transport(e.to_string()))
-                        .and_then(|()| w.queue(buf))
-                } else {
-                    w.queue(bytes)
-                }
-            };
-            while let Some(out) = next.take() {
-                let sent = match out {
-                    Out::Msg(bytes) => {
-                        taken.fetch_sub(1, Ordering::Relaxed);
-                        send(&bytes, &mut buf)
-                    }
-                    Out::Batch(all) => {
-                        taken.fetch_sub(all.len(), Ordering::Relaxed);
-                        all.iter().try_for_each(|b| send(b, &mut buf))
-                    }
-                    Out::Close => break,
-                };
-                if sent.is_err() {
-                    break;
-                }
-                next = match rx.try_recv() {
-                    Ok(out) => Some(out),
-                    Err(TryRecvError::Empty) => {
-                        if w.flush().is_err() {
-                            break;
-                        }
-                        rx.recv().ok()
-                    }
-                    Err(TryRecvError::Disconnected) => None,
-                };
-            }
-            let _ = w.flush();
-            w.close();
-        });
-    let Ok(writer) = writer else {
-        return;
-    };
-    lock(&shared.conns).insert(id, ConnTx { tx, queued, kill });
+    let out = Arc::new(Outgoing::new(
+        sender,
+        batched.then_some(format),
+        writer_stack,
+        kill,
+    ));
+    lock(&shared.conns).insert(id, Arc::clone(&out));
     shared.with_router(|r, _| r.open(id, format, info));
     let mut batch: Vec<Vec<u8>> = Vec::new();
     'read: while let Ok(Some(first)) = receiver.recv() {
@@ -700,7 +635,7 @@ fn run(shared: &Arc<Shared>, link: Joined, info: TransportInfo, kill: Box<dyn Fn
         }
     }
     shared.with_router(|r, out| r.close(id, out));
-    // Dropping the queue's sender ends the writer once it has sent what is queued.
     lock(&shared.conns).remove(&id);
-    let _ = writer.join();
+    // What is still queued goes out, then the transport is closed.
+    out.finish();
 }
