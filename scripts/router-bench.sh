@@ -7,7 +7,9 @@
 # Markdown table (the one in benches/RESULTS.md).
 #
 # Usage: scripts/router-bench.sh [ROUNDS (3)] [SECONDS per scenario (2)]
-# Builds nothing: expects target/release/ferrobahn. Crossbar from scripts/crossbar-venv.sh.
+# Builds nothing: expects target/release/ferrobahn and target/release/examples/loopback_floor
+# (the floor: a bare TCP relay's round trips, what no router can beat for calls one at a
+# time). Crossbar from scripts/crossbar-venv.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -15,6 +17,8 @@ rounds="${1:-3}"
 secs="${2:-2}"
 bin="${FERROBAHN_BIN:-${CARGO_TARGET_DIR:-target}/release/ferrobahn}"
 [[ -x "$bin" ]] || { echo "router-bench.sh: $bin not found; cargo build --release --bins" >&2; exit 1; }
+floor="$(dirname "$bin")/examples/loopback_floor"
+[[ -x "$floor" ]] || { echo "router-bench.sh: $floor not found; cargo build --release --examples" >&2; exit 1; }
 cbvenv="${CROSSBAR_VENV:-$(scripts/crossbar-venv.sh)}"
 logs=reports/router-bench
 mkdir -p "$logs"
@@ -62,6 +66,7 @@ run() { # label pid url serializer
 }
 for round in $(seq 1 "$rounds"); do
     echo "router-bench.sh: round $round of $rounds"
+    "$floor" "$secs" | sed 's/^{/{"scenario": "floor", /' | tee -a "$results"
     for ser in json msgpack; do
         run ferrobahn "$ours" "ws://127.0.0.1:$port/ws" "$ser"
         run crossbar "$cb" "ws://127.0.0.1:$ws/" "$ser"
@@ -74,8 +79,12 @@ done
 import json, statistics, sys
 from collections import defaultdict
 rows = defaultdict(list)
+floor = []
 for line in open(sys.argv[1]):
     r = json.loads(line)
+    if r.get("scenario") == "floor":
+        floor.append(r)
+        continue
     rows[(r["scenario"], r["serializer"], r["transport"], r["router"])].append(r)
 def med(rs, k):
     v = [r[k] for r in rs if k in r]
@@ -99,6 +108,11 @@ for sc in order:
             ratio_cpu = f"{cb[2] / ca[2]:.1f}×" if ca and cb and ca[2] > 0 else "–"
             print(f"| {sc} | {ser} | {tr} | {ra:,.0f} | {rb:,.0f} | {ra / rb:.1f}× | "
                   f"{fc(ca)} | {fc(cb)} | {ratio_cpu} |")
+if floor:
+    print(f"\nFloor for calls one at a time (a bare TCP relay, three processes, 64-byte "
+          f"messages, no protocol): {statistics.median(f['round_trips_per_s'] for f in floor):,.0f} "
+          f"round trips/s; without the relay: "
+          f"{statistics.median(f['direct_round_trips_per_s'] for f in floor):,.0f}/s")
 # Memory: the first 1,000-session run of each router (WebSocket, JSON), on a process that
 # has not had 1,000 sessions before: Python keeps freed memory, so later runs of Crossbar
 # would show almost no growth.

@@ -28,10 +28,12 @@
 //! decodes the RESULT and hands it to the waiting caller (see [`wamp`]).
 //!
 //! The embedded router ([`wamp::router::Router`]) accepts WebSocket and RawSocket on one port
-//! (the first byte tells them apart), runs a reader and a writer thread per connection and
-//! keeps the sans-IO `ferrobahn_core::wamp::router::Router` under one lock: a reader hands it
-//! each message, it answers with send/close actions, and each send goes into the bounded
-//! queue of its connection's writer (a full queue disconnects that slow consumer).
+//! (the first byte tells them apart), runs a thread per connection and keeps the sans-IO
+//! `ferrobahn_core::wamp::router::Router` under one lock: a reader hands it each message, it
+//! answers with send/close actions, each send goes into the bounded queue of its connection
+//! (a full queue disconnects that slow consumer), and after the lock the same thread writes
+//! those queues to their sockets without blocking; a connection whose socket is full gets a
+//! writer thread for the rest (`wamp::outgoing`).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

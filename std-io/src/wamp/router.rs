@@ -573,8 +573,28 @@ const WRITER_STACK: usize = 64 * 1024;
 /// builds; 64 KiB overflowed and took the whole router down. Only touched pages cost memory.
 const DEFLATE_WRITER_STACK: usize = 1024 * 1024;
 
-/// Serves one joined transport until it ends.
+/// Serves one joined transport until it ends, on a thread of its own: the handshake's
+/// thread ends here, and the pages its deeper frames touched (HTTP parsing, TLS, the
+/// handshake's buffers: about 12 KiB) go with it instead of staying resident for the
+/// session's whole life.
 fn run(shared: &Arc<Shared>, link: Joined, info: TransportInfo, kill: Box<dyn Fn() + Send + Sync>) {
+    let s = Arc::clone(shared);
+    let spawned = std::thread::Builder::new()
+        .name("wamp-router-conn".into())
+        .stack_size(shared.options.thread_stack_size)
+        .spawn(move || serve(&s, link, info, kill));
+    if let Err(e) = spawned {
+        log::warn!("WAMP router: cannot start a session thread: {e}");
+    }
+}
+
+/// Serves one joined transport until it ends.
+fn serve(
+    shared: &Arc<Shared>,
+    link: Joined,
+    info: TransportInfo,
+    kill: Box<dyn Fn() + Send + Sync>,
+) {
     let Joined {
         sender,
         mut receiver,
