@@ -12,7 +12,7 @@
 //! (2^(9+n) bytes), is the maximum announced in the handshake, so the router never sends
 //! more than fits.
 
-use embedded_io::{Read, Write};
+use embedded_io::{Read, ReadReady, Write};
 
 use super::rawsocket::{self, FrameKind, Hello};
 use super::value::Format;
@@ -137,8 +137,100 @@ impl<'b, S: Read + Write> RawSocketLink<'b, S> {
         }
     }
 
+    /// Bytes from the router are waiting, so [`recv`](Self::recv) will not wait for it to
+    /// send: a device with other work between messages (a timer, a sensor) polls this
+    /// instead of blocking in `recv`. Once a frame has begun, `recv` still waits for the
+    /// rest of it.
+    pub fn ready(&mut self) -> Result<bool, LinkError<S::Error>>
+    where
+        S: ReadReady,
+    {
+        Ok(self.stream.read_ready()?)
+    }
+
     /// The stream back.
     pub fn into_inner(self) -> S {
         self.stream
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A router's side replayed from a buffer; what the device writes is kept.
+    struct Scripted {
+        input: [u8; 64],
+        len: usize,
+        at: usize,
+        written: [u8; 64],
+        wlen: usize,
+    }
+
+    impl embedded_io::ErrorType for Scripted {
+        type Error = core::convert::Infallible;
+    }
+
+    impl Read for Scripted {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+            // One byte at a time, as a UART delivers it.
+            if self.at == self.len || buf.is_empty() {
+                return Ok(0);
+            }
+            buf[0] = self.input[self.at];
+            self.at += 1;
+            Ok(1)
+        }
+    }
+
+    impl ReadReady for Scripted {
+        fn read_ready(&mut self) -> Result<bool, Self::Error> {
+            Ok(self.at < self.len)
+        }
+    }
+
+    impl Write for Scripted {
+        fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+            let n = buf.len().min(self.written.len() - self.wlen);
+            self.written[self.wlen..self.wlen + n].copy_from_slice(&buf[..n]);
+            self.wlen += n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn pings_are_answered_and_ready_tells_whether_the_router_sent_anything() {
+        let mut s = Scripted {
+            input: [0; 64],
+            len: 0,
+            at: 0,
+            written: [0; 64],
+            wlen: 0,
+        };
+        // The router's handshake reply (JSON, 2^9 bytes), a ping "abc", a message "[1]".
+        let script: &[u8] = &[
+            0x7F, 0x01, 0, 0, 1, 0, 0, 3, b'a', b'b', b'c', 0, 0, 0, 3, b'[', b'1', b']',
+        ];
+        s.input[..script.len()].copy_from_slice(script);
+        s.len = 4;
+        let mut rx = [0u8; 512];
+        let mut link = RawSocketLink::connect(s, Format::Json, &mut rx).unwrap();
+        assert!(
+            !link.ready().unwrap(),
+            "nothing sent after the handshake yet"
+        );
+        link.stream.len = script.len();
+        assert!(link.ready().unwrap());
+        assert_eq!(link.recv().unwrap(), b"[1]");
+        assert!(!link.ready().unwrap());
+        let s = link.into_inner();
+        // Our handshake (JSON, 512-byte maximum), then the pong with the ping's payload.
+        assert_eq!(
+            &s.written[..s.wlen],
+            &[0x7F, 0x01, 0, 0, 2, 0, 0, 3, b'a', b'b', b'c']
+        );
     }
 }

@@ -380,12 +380,9 @@ mod tests {
         let (out, _rx) = pair();
         let mut slow = false;
         for i in 0..100_000 {
-            match send(&out, message(i, 4096), 64) {
-                Pushed::SlowConsumer => {
-                    slow = true;
-                    break;
-                }
-                _ => {}
+            if send(&out, message(i, 4096), 64) == Pushed::SlowConsumer {
+                slow = true;
+                break;
             }
         }
         assert!(slow);
