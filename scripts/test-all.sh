@@ -10,14 +10,16 @@
 #                                11. WAMP client against Crossbar.io
 #                                12. Autobahn|Python sessions on our embedded router
 #                                13. Autobahn|JS (Node) and Chromium on our router
+#                                14. the no-heap firmware in QEMU (Cortex-M4) on our router
 # Needs: the Rust toolchain (via rustup, for the thumbv7em target), gcc, Python 3.11; Node.js
-# and Chromium come from Debian's packages when missing (step 13, as root).
+# and Chromium (step 13) and qemu-system-arm (step 14) come from Debian's packages when
+# missing (as root, or with sudo).
 # Usage: scripts/test-all.sh        (CI runs it through .ci/run)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 EMBEDDED_TARGET=thumbv7em-none-eabihf
-TOTAL_STEPS=13
+TOTAL_STEPS=14
 step_no=0
 step_name=""
 step_start=$SECONDS
@@ -97,6 +99,8 @@ step "embedded router with Autobahn|Python sessions (every serializer, WebSocket
 AUTOBAHN_VENV="$venv" scripts/router-interop.sh
 step "Autobahn|JS in Node and in headless Chromium on our router: scripts/router-js.sh"
 scripts/router-js.sh
+step "the no-heap WAMP firmware in QEMU (mps2-an386) on our router, with our client and Autobahn|Python: scripts/firmware-qemu.sh"
+AUTOBAHN_VENV="$venv" scripts/firmware-qemu.sh
 
 step_done
 printf '\n==> all %d steps passed (%d s)\n' "$TOTAL_STEPS" $((SECONDS - all_start))

@@ -552,3 +552,43 @@ fn rawsocket_over_a_unix_socket() {
     r.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn keepalive_pings_keep_answering_peers_and_drop_silent_ones() {
+    let r = Router::start(RouterOptions {
+        listen: "127.0.0.1:0".into(),
+        ping_interval: Some(Duration::from_millis(50)),
+        ..Default::default()
+    })
+    .unwrap();
+    // Our client answers pings on both transports.
+    let rs = join(&r.rs_url(), Format::Json);
+    let ws = join(&r.ws_url(), Format::Cbor);
+    rs.register("com.x.echo", RegisterOptions::default(), |a, _| Ok(a))
+        .unwrap();
+    // A peer that joins and then never answers a ping.
+    let mut silent = raw_json(&r);
+    raw_send(&mut silent, br#"[1,"realm1",{"roles":{"caller":{}}}]"#);
+    assert!(raw_recv(&mut silent).starts_with("[2,"));
+    wait(|| r.session_count() == 3, "three sessions");
+    // Many intervals later: the silent peer is gone, the others are not.
+    wait(|| r.session_count() == 2, "the silent peer dropped");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(r.session_count(), 2);
+    let got = ws.call("com.x.echo", args![7]).unwrap();
+    assert_eq!(got.get::<i64>(0).unwrap(), 7);
+    // What the silent peer was sent: RawSocket PING frames (kind 1), then the end.
+    let mut pings = 0;
+    loop {
+        let mut h = [0u8; 4];
+        if silent.read_exact(&mut h).is_err() {
+            break;
+        }
+        let mut b = vec![0u8; u32::from_be_bytes(h) as usize & 0xFF_FFFF];
+        silent.read_exact(&mut b).unwrap();
+        assert_eq!(h[0], 1, "only pings after WELCOME");
+        pings += 1;
+    }
+    assert!(pings >= 1);
+    r.stop();
+}

@@ -33,7 +33,8 @@
 //! answers with send/close actions, each send goes into the bounded queue of its connection
 //! (a full queue disconnects that slow consumer), and after the lock the same thread writes
 //! those queues to their sockets without blocking; a connection whose socket is full gets a
-//! writer thread for the rest (`wamp::outgoing`).
+//! writer thread for the rest (`wamp::outgoing`). With `ping_interval` set, the timer thread
+//! pings every connection through the same queues and drops one that stopped answering.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

@@ -835,6 +835,35 @@ impl<S: Stream> Writer<S> {
         Ok(true)
     }
 
+    /// Queues a ping only if that cannot block (another thread holds the write side:
+    /// `Ok(false)`). See [`try_queue`](Self::try_queue).
+    pub(crate) fn try_ping(&self, payload: &[u8]) -> Result<bool> {
+        let sh = &*self.shared;
+        let mut io = match sh.io.try_lock() {
+            Ok(io) => io,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return Ok(false),
+        };
+        let at = io.wbuf.len();
+        io.wbuf.resize(at + CONTROL_FRAME_MAX, 0);
+        let encoded = sh
+            .state()
+            .conn
+            .encode_control(OpCode::Ping, payload, &mut io.wbuf[at..]);
+        match encoded {
+            Ok(n) => {
+                io.wbuf.truncate(at + n);
+                Counters::add(&sh.stats.out_frames, 1);
+                Counters::add(&sh.stats.out_ws, payload.len());
+                Ok(true)
+            }
+            Err(e) => {
+                io.wbuf.truncate(at);
+                Err(e.into())
+            }
+        }
+    }
+
     /// Writes what is buffered as far as the socket takes it now. `Ok(true)`: all of it;
     /// `Ok(false)`: some is left (or another thread holds the write side) for
     /// [`flush`](Self::flush) from a thread that may block.

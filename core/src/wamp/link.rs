@@ -54,6 +54,7 @@ pub struct RawSocketLink<'b, S> {
     rx: &'b mut [u8],
     ours: Hello,
     peer_max: u32,
+    pings: u32,
 }
 
 impl<'b, S: Read + Write> RawSocketLink<'b, S> {
@@ -88,7 +89,13 @@ impl<'b, S: Read + Write> RawSocketLink<'b, S> {
             rx,
             ours,
             peer_max: theirs.max_len(),
+            pings: 0,
         })
+    }
+
+    /// The router's pings answered so far (a router pings to find dead peers).
+    pub fn pings_answered(&self) -> u32 {
+        self.pings
     }
 
     /// The serializer agreed.
@@ -114,27 +121,43 @@ impl<'b, S: Read + Write> RawSocketLink<'b, S> {
     /// way.
     pub fn recv(&mut self) -> Result<&[u8], LinkError<S::Error>> {
         loop {
-            let mut h = [0u8; 4];
-            read_full(&mut self.stream, &mut h)?;
-            let (kind, len) = rawsocket::parse_header(h, self.ours.max_len())
-                .map_err(|_| LinkError::Protocol("bad RawSocket frame header"))?;
-            let len = len as usize;
-            if len > self.rx.len() {
-                return Err(LinkError::Protocol("frame longer than announced"));
-            }
-            read_full(&mut self.stream, &mut self.rx[..len])?;
-            match kind {
-                FrameKind::Message => return Ok(&self.rx[..len]),
-                FrameKind::Ping => {
-                    let h = rawsocket::header(FrameKind::Pong, len, self.peer_max)
-                        .map_err(|_| LinkError::Protocol("ping longer than the router accepts"))?;
-                    self.stream.write_all(&h)?;
-                    self.stream.write_all(&self.rx[..len])?;
-                    self.stream.flush()?;
-                }
-                FrameKind::Pong => {}
+            if let Some(n) = self.frame_in()? {
+                return Ok(&self.rx[..n]);
             }
         }
+    }
+
+    /// Receives one frame: `Some` WAMP message, or `None` after a ping (answered) or a
+    /// pong. With [`ready`](Self::ready), lets a device get back to its own work after a
+    /// ping instead of waiting in [`recv`](Self::recv) for the router's next message.
+    pub fn recv_frame(&mut self) -> Result<Option<&[u8]>, LinkError<S::Error>> {
+        Ok(self.frame_in()?.map(|n| &self.rx[..n]))
+    }
+
+    /// Reads one frame; a message's length, or `None` for a control frame (handled).
+    fn frame_in(&mut self) -> Result<Option<usize>, LinkError<S::Error>> {
+        let mut h = [0u8; 4];
+        read_full(&mut self.stream, &mut h)?;
+        let (kind, len) = rawsocket::parse_header(h, self.ours.max_len())
+            .map_err(|_| LinkError::Protocol("bad RawSocket frame header"))?;
+        let len = len as usize;
+        if len > self.rx.len() {
+            return Err(LinkError::Protocol("frame longer than announced"));
+        }
+        read_full(&mut self.stream, &mut self.rx[..len])?;
+        match kind {
+            FrameKind::Message => return Ok(Some(len)),
+            FrameKind::Ping => {
+                let h = rawsocket::header(FrameKind::Pong, len, self.peer_max)
+                    .map_err(|_| LinkError::Protocol("ping longer than the router accepts"))?;
+                self.stream.write_all(&h)?;
+                self.stream.write_all(&self.rx[..len])?;
+                self.stream.flush()?;
+                self.pings = self.pings.wrapping_add(1);
+            }
+            FrameKind::Pong => {}
+        }
+        Ok(None)
     }
 
     /// Bytes from the router are waiting, so [`recv`](Self::recv) will not wait for it to
@@ -224,8 +247,11 @@ mod tests {
         );
         link.stream.len = script.len();
         assert!(link.ready().unwrap());
+        assert_eq!(link.recv_frame().unwrap(), None, "the ping, answered");
+        assert!(link.ready().unwrap());
         assert_eq!(link.recv().unwrap(), b"[1]");
         assert!(!link.ready().unwrap());
+        assert_eq!(link.pings_answered(), 1);
         let s = link.into_inner();
         // Our handshake (JSON, 512-byte maximum), then the pong with the ping's payload.
         assert_eq!(

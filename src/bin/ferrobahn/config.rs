@@ -30,6 +30,9 @@ struct File {
     max_message: Option<u32>,
     queue: Option<usize>,
     handshake_timeout_ms: Option<u64>,
+    /// Keepalive pings (RawSocket and WebSocket); 0 or absent: none.
+    #[serde(default)]
+    ping_interval_ms: u64,
     /// permessage-deflate on WebSocket connections whose client offers it (off by default,
     /// as in Crossbar: each compressing connection holds a compressor's state).
     #[serde(default)]
@@ -207,6 +210,9 @@ pub fn parse(text: &str, base: &Path) -> Result<RouterOptions, ConfigError> {
     }
     if let Some(ms) = f.handshake_timeout_ms {
         o.handshake_timeout = Duration::from_millis(ms);
+    }
+    if f.ping_interval_ms > 0 {
+        o.ping_interval = Some(Duration::from_millis(f.ping_interval_ms));
     }
     if let Some(t) = f.tls {
         let tls = ferrobahn::tls::server_config_from_files(base.join(&t.cert), base.join(&t.key))
@@ -402,5 +408,8 @@ mod tests {
         assert_eq!(o.listen, "127.0.0.1:8080");
         assert_eq!(o.config.realms.len(), 1);
         assert_eq!(o.config.realms[0].name, "realm1");
+        assert_eq!(o.ping_interval, None);
+        let o = parse("ping_interval_ms = 250", Path::new(".")).unwrap();
+        assert_eq!(o.ping_interval, Some(Duration::from_millis(250)));
     }
 }

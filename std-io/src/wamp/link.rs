@@ -8,6 +8,7 @@
 //! ```
 
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,11 +46,20 @@ pub(crate) trait Sender: Send + Sync {
     fn try_flush(&self) -> Result<bool, WampError> {
         Ok(false)
     }
+    /// Queues a transport ping (RawSocket PING frame, WebSocket ping) if that cannot block.
+    fn try_queue_ping(&self, payload: &[u8]) -> Result<bool, WampError> {
+        let _ = payload;
+        Ok(false)
+    }
+    /// Queues a transport ping; it goes out on [`flush`](Self::flush).
+    fn queue_ping(&self, payload: &[u8]) -> Result<(), WampError>;
 }
 
 /// Receives whole WAMP messages; `None` when the transport ended.
 pub(crate) trait Receiver: Send {
     fn recv(&mut self) -> Result<Option<Vec<u8>>, WampError>;
+    /// Sets `heard` each time a pong arrives (the router's keepalive).
+    fn on_pong(&mut self, heard: Arc<AtomicBool>);
     /// The next [`recv`](Self::recv) returns a message without waiting on the socket.
     fn message_buffered(&self) -> bool {
         false
@@ -204,13 +214,26 @@ impl Sender for WsSender {
     fn try_flush(&self) -> Result<bool, WampError> {
         Ok(self.writer.try_flush()?)
     }
+
+    fn try_queue_ping(&self, payload: &[u8]) -> Result<bool, WampError> {
+        Ok(self.writer.try_ping(payload)?)
+    }
+
+    fn queue_ping(&self, payload: &[u8]) -> Result<(), WampError> {
+        Ok(self.writer.write(Message::Ping(payload.to_vec()))?)
+    }
 }
 
 pub(crate) struct WsReceiver {
     pub(crate) reader: crate::Reader,
+    pub(crate) pong: Option<Arc<AtomicBool>>,
 }
 
 impl Receiver for WsReceiver {
+    fn on_pong(&mut self, heard: Arc<AtomicBool>) {
+        self.pong = Some(heard);
+    }
+
     fn message_buffered(&self) -> bool {
         self.reader.message_buffered()
     }
@@ -221,6 +244,11 @@ impl Receiver for WsReceiver {
                 Ok(Message::Text(t)) => return Ok(Some(t.into_string().into_bytes())),
                 Ok(Message::Binary(b)) => return Ok(Some(b)),
                 Ok(Message::Close(_)) | Err(crate::Error::ConnectionClosed) => return Ok(None),
+                Ok(Message::Pong(_)) => {
+                    if let Some(p) = &self.pong {
+                        p.store(true, Ordering::Relaxed);
+                    }
+                }
                 Ok(_) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -260,7 +288,7 @@ fn websocket(t: &Target<'_>) -> Result<Connected, WampError> {
             writer,
             text: format == Format::Json,
         }),
-        receiver: Box::new(WsReceiver { reader }),
+        receiver: Box::new(WsReceiver { reader, pong: None }),
         format,
         channel_binding,
     })
@@ -289,6 +317,24 @@ impl<S: Stream> RsSender<S> {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (S, Vec<u8>)> {
         self.out.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a frame only if that cannot block (see [`Sender::try_queue`]).
+    fn try_frame(&self, kind: FrameKind, bytes: &[u8]) -> Result<bool, WampError> {
+        let mut g = match self.out.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
+        };
+        let (s, buf) = &mut *g;
+        if !s.can_write_nonblocking() || buf.len() + bytes.len() + 4 > RS_FLUSH_AT {
+            return Ok(false);
+        }
+        let h = rawsocket::header(kind, bytes.len(), self.peer_max)
+            .map_err(|e| WampError::Transport(format!("RawSocket: {e:?}")))?;
+        buf.extend_from_slice(&h);
+        buf.extend_from_slice(bytes);
+        Ok(true)
     }
 
     /// Queues a frame; writes when `flush` or the queue is large.
@@ -346,20 +392,15 @@ impl<S: Stream> Sender for RsSender<S> {
     }
 
     fn try_queue(&self, bytes: &[u8]) -> Result<bool, WampError> {
-        let mut g = match self.out.try_lock() {
-            Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
-        };
-        let (s, buf) = &mut *g;
-        if !s.can_write_nonblocking() || buf.len() + bytes.len() + 4 > RS_FLUSH_AT {
-            return Ok(false);
-        }
-        let h = rawsocket::header(FrameKind::Message, bytes.len(), self.peer_max)
-            .map_err(|e| WampError::Transport(format!("RawSocket: {e:?}")))?;
-        buf.extend_from_slice(&h);
-        buf.extend_from_slice(bytes);
-        Ok(true)
+        self.try_frame(FrameKind::Message, bytes)
+    }
+
+    fn try_queue_ping(&self, payload: &[u8]) -> Result<bool, WampError> {
+        self.try_frame(FrameKind::Ping, payload)
+    }
+
+    fn queue_ping(&self, payload: &[u8]) -> Result<(), WampError> {
+        self.frame(FrameKind::Ping, payload, false)
     }
 
     fn try_flush(&self) -> Result<bool, WampError> {
@@ -384,6 +425,8 @@ impl<S: Stream> Sender for RsSender<S> {
 }
 
 pub(crate) struct RsReceiver<S> {
+    /// Set when a pong arrives (the router's keepalive).
+    pong: Option<Arc<AtomicBool>>,
     /// Buffered: small messages that arrive together take one read, not two each, and the
     /// router can see whether the next message is already here.
     stream: std::io::BufReader<S>,
@@ -400,11 +443,16 @@ impl<S: Stream> RsReceiver<S> {
             stream: std::io::BufReader::with_capacity(RS_READ_AHEAD, stream),
             sender,
             our_max,
+            pong: None,
         }
     }
 }
 
 impl<S: Stream> Receiver for RsReceiver<S> {
+    fn on_pong(&mut self, heard: Arc<AtomicBool>) {
+        self.pong = Some(heard);
+    }
+
     fn message_buffered(&self) -> bool {
         let b = self.stream.buffer();
         b.len() >= 4
@@ -428,7 +476,11 @@ impl<S: Stream> Receiver for RsReceiver<S> {
             match kind {
                 FrameKind::Message => return Ok(Some(payload)),
                 FrameKind::Ping => self.sender.frame(FrameKind::Pong, &payload, true)?,
-                FrameKind::Pong => {}
+                FrameKind::Pong => {
+                    if let Some(p) = &self.pong {
+                        p.store(true, Ordering::Relaxed);
+                    }
+                }
             }
         }
     }

@@ -9,12 +9,17 @@
 //!   writer thread (started the first time it is needed):  flush, write the queue ◀┘
 //! ```
 //!
+//! The router's keepalive goes the same way: [`Outgoing::keepalive`] queues a transport
+//! ping (RawSocket PING, WebSocket ping) ahead of the messages, and drops a connection whose
+//! peer did not answer the previous one.
+//!
 //! One thread writes at a time (`busy`), so the queue's order is the wire's order. Most
 //! messages never meet a second thread: a call through the router costs no thread hand-off
 //! in the router, and a session that never fills its socket never has a writer thread (a
 //! thread's stack and bookkeeping are most of an idle session's memory).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
@@ -36,6 +41,10 @@ pub(crate) struct Outgoing {
     writer: Mutex<Option<JoinHandle<()>>>,
     /// Shuts the socket down both ways (slow consumer, write error, router stop).
     kill: Box<dyn Fn() + Send + Sync>,
+    /// A pong arrived since the last keepalive ping (set by the connection's receiver).
+    heard: Arc<AtomicBool>,
+    /// A keepalive ping went out and its pong is awaited.
+    pinged: AtomicBool,
 }
 
 #[derive(Default)]
@@ -51,6 +60,20 @@ struct State {
     closed: bool,
     /// The connection ended: the writer thread exits.
     exit: bool,
+    /// A transport ping is owed, ahead of the queue.
+    ping: bool,
+}
+
+/// The payload of the router's keepalive pings.
+const PING: &[u8] = b"ferrobahn";
+
+/// What [`Outgoing::keepalive`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Keepalive {
+    /// A ping is queued; the caller writes it when `Claimed` (see [`Pushed`]).
+    Pinged(Pushed),
+    /// The previous ping was not answered: the connection was killed.
+    Dead,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -83,7 +106,33 @@ impl Outgoing {
             writer_stack,
             writer: Mutex::new(None),
             kill,
+            heard: Arc::new(AtomicBool::new(false)),
+            pinged: AtomicBool::new(false),
         }
+    }
+
+    /// The flag the connection's receiver sets on each pong.
+    pub(crate) fn pong_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.heard)
+    }
+
+    /// One keepalive round (the router runs one per interval): a peer that did not answer
+    /// the last round's ping is dropped; otherwise a new ping is queued. So a dead peer is
+    /// found within two intervals.
+    pub(crate) fn keepalive(&self) -> Keepalive {
+        let answered = self.heard.swap(false, Ordering::Relaxed);
+        if self.pinged.load(Ordering::Relaxed) && !answered {
+            self.kill();
+            return Keepalive::Dead;
+        }
+        self.pinged.store(true, Ordering::Relaxed);
+        let mut st = lock(&self.state);
+        st.ping = true;
+        if st.busy {
+            return Keepalive::Pinged(Pushed::Queued);
+        }
+        st.busy = true;
+        Keepalive::Pinged(Pushed::Claimed)
     }
 
     /// Queues `msgs` (then a close, when `close`), at most `max` messages waiting. Called
@@ -118,6 +167,13 @@ impl Outgoing {
                 return self.release(st);
             }
             let mut blocked = st.close;
+            if st.ping && !blocked {
+                match self.sender.try_queue_ping(PING) {
+                    Ok(true) => st.ping = false,
+                    Ok(false) => blocked = true,
+                    Err(e) => return self.broken(st, &e),
+                }
+            }
             while !blocked {
                 let Some(m) = st.queue.front() else { break };
                 match self.try_queue(m, &mut framed) {
@@ -136,7 +192,9 @@ impl Outgoing {
             let flushed = self.sender.try_flush();
             let st = lock(&self.state);
             match flushed {
-                Ok(true) if st.queue.is_empty() && !st.close => return self.release(st),
+                Ok(true) if st.queue.is_empty() && !st.close && !st.ping => {
+                    return self.release(st)
+                }
                 Ok(true) => continue,
                 Ok(false) => return self.hand_off(st),
                 Err(e) => return self.broken(st, &e),
@@ -258,6 +316,15 @@ impl Outgoing {
                     st.handoff = false;
                     self.broken(st, &e);
                     return;
+                }
+                if std::mem::take(&mut st.ping) {
+                    drop(st);
+                    result = self
+                        .sender
+                        .queue_ping(PING)
+                        .and_then(|()| self.sender.flush());
+                    st = lock(&self.state);
+                    continue;
                 }
                 if st.queue.is_empty() {
                     break;

@@ -42,7 +42,7 @@ pub use ferrobahn_core::wamp::router::{
 use ferrobahn_core::wamp::Format;
 
 use super::link::{Receiver, RsReceiver, RsSender, Sender, WsReceiver, WsSender};
-use super::outgoing::{Outgoing, Pushed};
+use super::outgoing::{Keepalive, Outgoing, Pushed};
 use crate::server::{accept_stream, ServerConfig};
 use crate::websocket::Stream;
 
@@ -64,6 +64,11 @@ pub struct RouterOptions {
     pub queue: usize,
     /// Time for a client to complete the WebSocket or RawSocket handshake.
     pub handshake_timeout: Duration,
+    /// Keepalive: every interval each connection gets a transport ping (RawSocket PING
+    /// frame, WebSocket ping), and one that has not answered the previous ping by then is
+    /// dropped, so a peer that vanished without closing is gone within two intervals.
+    /// `None` (the default): no pings.
+    pub ping_interval: Option<Duration>,
     /// Stack of each connection thread.
     pub thread_stack_size: usize,
     /// WebSocket server settings (origins, deflate, TLS...); the WAMP subprotocols are set by
@@ -87,6 +92,7 @@ impl Default for RouterOptions {
             max_message: 16 << 20,
             queue: 4096,
             handshake_timeout: Duration::from_secs(10),
+            ping_interval: None,
             thread_stack_size: 256 * 1024,
             websocket,
             authenticator: None,
@@ -102,6 +108,7 @@ impl std::fmt::Debug for RouterOptions {
             .field("listen", &self.listen)
             .field("max_message", &self.max_message)
             .field("queue", &self.queue)
+            .field("ping_interval", &self.ping_interval)
             .finish_non_exhaustive()
     }
 }
@@ -400,13 +407,37 @@ fn unix_loop(shared: Arc<Shared>, listener: std::os::unix::net::UnixListener) {
 }
 
 fn timer_loop(shared: Arc<Shared>) {
+    let mut last_ping = std::time::Instant::now();
     while !shared.stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(20));
+        if let Some(every) = shared.options.ping_interval {
+            if last_ping.elapsed() >= every {
+                last_ping = std::time::Instant::now();
+                keepalive_round(&shared);
+            }
+        }
         let due = lock(&shared.router)
             .next_deadline()
             .is_some_and(|d| d <= now_ms());
         if due {
             shared.with_router(|r, out| r.poll(now_ms(), out));
+        }
+    }
+}
+
+/// Pings every connection; drops those that did not answer the last round's ping.
+fn keepalive_round(shared: &Shared) {
+    let conns: Vec<(ConnId, Arc<Outgoing>)> = lock(&shared.conns)
+        .iter()
+        .map(|(id, c)| (*id, Arc::clone(c)))
+        .collect();
+    for (id, c) in conns {
+        match c.keepalive() {
+            Keepalive::Pinged(Pushed::Claimed) => c.pump(),
+            Keepalive::Pinged(_) => {}
+            Keepalive::Dead => {
+                log::warn!("WAMP router: connection {id} did not answer a ping; dropped")
+            }
         }
     }
 }
@@ -501,7 +532,7 @@ fn serve_tcp(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
     });
     let link = Joined {
         sender,
-        receiver: Box::new(WsReceiver { reader }),
+        receiver: Box::new(WsReceiver { reader, pong: None }),
         format,
         batched,
         writer_stack,
@@ -609,6 +640,7 @@ fn serve(
         writer_stack,
         kill,
     ));
+    receiver.on_pong(out.pong_flag());
     lock(&shared.conns).insert(id, Arc::clone(&out));
     shared.with_router(|r, _| r.open(id, format, info));
     let mut batch: Vec<Vec<u8>> = Vec::new();
