@@ -2,7 +2,8 @@
 # The no-heap WAMP firmware (embedded/firmware, Cortex-M4, thumbv7em-none-eabihf) in QEMU's
 # mps2-an386, its UART0 connected straight to `ferrobahn router` as a TCP client on
 # 127.0.0.1 (no QEMU user-mode networking): the router sees an ordinary RawSocket session.
-# Then, per firmware serializer (JSON, CBOR): our command line client calls
+# Then, per firmware variant (RawSocket with JSON, with CBOR; WebSocket with JSON, the
+# `websocket` feature): our command line client calls
 # com.device.read_sensor, publishes to com.device.led and receives com.device.heartbeat; an
 # Autobahn|Python session does the same (WebSocket, MessagePack, so the router transcodes);
 # the firmware's console shows the LED events; the router pings every 200 ms and the
@@ -46,6 +47,8 @@ build() {
     (cd "$fw" && cargo clippy --release --quiet --no-default-features --features "$1" -- -D warnings \
         && cargo build --release --quiet --no-default-features --features "$1")
 }
+# Firmware variants: label and features.
+variants=(json:json cbor:cbor json-ws:json,websocket)
 
 sizes() { # label
     size -A "$elf" | awk -v label="$1" '
@@ -53,7 +56,7 @@ sizes() { # label
         $1 == ".data" { flash += $2; ram += $2 }
         $1 == ".bss" || $1 == ".uninit" { ram += $2 }
         $1 == ".text" { text = $2 } $1 == ".rodata" { rodata = $2 } $1 == ".data" { data = $2 } $1 == ".bss" { bss = $2 }
-        END { printf "firmware-qemu.sh: %-5s flash %6d bytes (.text %d, .rodata %d, .data %d), .data+.bss %d bytes\n", label, flash, text, rodata, data, ram }'
+        END { printf "firmware-qemu.sh: %-7s flash %6d bytes (.text %d, .rodata %d, .data %d), .data+.bss %d bytes\n", label, flash, text, rodata, data, ram }'
 }
 build empty
 sizes empty | tee "$logs/sizes.txt"
@@ -77,15 +80,17 @@ wait_console() { # pattern seconds
     exit 1
 }
 
-for ser in json cbor; do
+for variant in "${variants[@]}"; do
+    ser="${variant%%:*}"
+    features="${variant#*:}"
     # What the console shows for the LED events ["on", 1] and ["autobahn"] (binary
     # serializers in hex).
-    if [[ "$ser" == json ]]; then
+    if [[ "$ser" != cbor ]]; then
         led_ours='\["on",1\]' led_theirs='\["autobahn"\]'
     else
         led_ours='82626f6e01' led_theirs='81686175746f6261686e'
     fi
-    build "$ser"
+    build "$features"
     sizes "$ser" | tee -a "$logs/sizes.txt"
     console="$logs/console-$ser.log"
     : >"$console"
@@ -98,7 +103,7 @@ for ser in json cbor; do
     pids+=("$qemu")
     wait_console "subscribed to com.device.led" 30
     session="$(sed -n 's/^firmware: joined realm1 as session \([0-9]*\)$/\1/p' "$console")"
-    echo "ok   [$ser] the firmware joined realm1 over RawSocket through QEMU's UART (session $session)"
+    echo "ok   [$ser] the firmware joined realm1 over $(sed -n 's/^firmware: \(.*\) link up$/\1/p' "$console") through QEMU's UART (session $session)"
 
     # Our client: two calls (the counter counts), an LED event, two heartbeats a second apart.
     r1="$("$bin" call "$url" com.device.read_sensor)"
@@ -150,10 +155,10 @@ EOF
         echo "firmware-qemu.sh: the firmware answered ${pings:-no} RawSocket pings" >&2
         exit 1
     fi
-    echo "ok   [$ser] the firmware answered the router's RawSocket pings ($pings, one each 200 ms)"
+    echo "ok   [$ser] the firmware answered the router's pings ($pings, one each 200 ms)"
     grep "firmware: invocations\|firmware: peak stack" "$console" | sed "s/^/     [$ser] /"
     grep "firmware: peak stack" "$console" | sed "s/^firmware: /firmware-qemu.sh: $ser /" >>"$logs/sizes.txt"
 done
 kill -0 "$router_pid" || { echo "firmware-qemu.sh: the router died" >&2; exit 1; }
-echo "firmware-qemu.sh: the firmware served, subscribed, published and left cleanly in QEMU (JSON and CBOR)"
+echo "firmware-qemu.sh: the firmware served, subscribed, published and left cleanly in QEMU (RawSocket with JSON and CBOR, WebSocket with JSON)"
 cat "$logs/sizes.txt"

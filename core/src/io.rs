@@ -6,7 +6,7 @@
 //! `wbuf` for outgoing frames. A message larger than the buffer given to
 //! [`read_message`](WebSocket::read_message) closes the connection with 1009.
 
-use embedded_io::{Read, Write};
+use embedded_io::{Read, ReadReady, Write};
 
 use crate::close::{CloseCode, CloseFrame};
 use crate::config::{Config, MaskKeySource, Role};
@@ -265,6 +265,16 @@ impl<'b, T: Read + Write, K: MaskKeySource> WebSocket<'b, T, K> {
     /// Where the close handshake stands.
     pub fn close_state(&self) -> CloseState {
         self.conn.close_state()
+    }
+
+    /// Bytes of the peer are buffered or waiting, so [`read_message`](Self::read_message)
+    /// will not wait for it to send: a device with other work between messages polls this.
+    /// Once a frame has begun, `read_message` still waits for the rest of it.
+    pub fn ready(&mut self) -> Result<bool, Error<T::Error>>
+    where
+        T: ReadReady,
+    {
+        Ok(self.rpos < self.rend || self.io.read_ready().map_err(Error::Io)?)
     }
 
     /// Gives the transport back.

@@ -53,6 +53,13 @@ impl embedded_io::Read for End {
     }
 }
 
+impl embedded_io::ReadReady for End {
+    fn read_ready(&mut self) -> Result<bool, Self::Error> {
+        let q = self.rx.0 .0.lock().unwrap();
+        Ok(!q.0.is_empty() || q.1)
+    }
+}
+
 impl embedded_io::Write for End {
     fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
         let (lock, cv) = &*self.tx.0;
@@ -363,4 +370,62 @@ fn vec_buffer_grows_to_the_message() {
         WebSocket::connect(client_end, &req, cfg, counter_keys(), &mut rbuf, &mut wbuf).unwrap();
     ws.send(MessageKind::Binary, &[1u8; 5000]).unwrap();
     assert_eq!(server.join().unwrap(), 5000);
+}
+
+#[test]
+fn ready_tells_whether_the_peer_sent_anything() {
+    let (client_end, server_end) = pipe();
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let server = thread::spawn(move || {
+        let (mut rbuf, mut wbuf) = ([0u8; 512], [0u8; 512]);
+        let (mut ws, _) = WebSocket::accept(
+            server_end,
+            &[],
+            None,
+            Config::DEFAULT,
+            NoMask,
+            &mut rbuf,
+            &mut wbuf,
+        )
+        .unwrap();
+        wait.recv().unwrap();
+        ws.send(MessageKind::Text, b"hi").unwrap();
+        ws.ping(b"p").unwrap();
+        // Stay open until the client is done.
+        let _ = wait.recv();
+    });
+    let key = client_key([7; 16]);
+    let request = ClientRequest {
+        host: "pipe",
+        path: "/",
+        key: &key,
+        protocols: &[],
+        extensions: "",
+        origin: None,
+        headers: &[],
+    };
+    let (mut rbuf, mut wbuf, mut msg) = ([0u8; 512], [0u8; 512], [0u8; 64]);
+    let (mut ws, _) = WebSocket::connect(
+        client_end,
+        &request,
+        Config::DEFAULT,
+        counter_keys(),
+        &mut rbuf,
+        &mut wbuf,
+    )
+    .unwrap();
+    assert!(!ws.ready().unwrap(), "nothing sent yet");
+    go.send(()).unwrap();
+    for _ in 0..1000 {
+        if ws.ready().unwrap() {
+            break;
+        }
+        thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(ws.ready().unwrap());
+    assert_eq!(ws.read_message(&mut msg).unwrap(), Message::Text("hi"));
+    assert_eq!(ws.read_message(&mut msg).unwrap(), Message::Ping(b"p"));
+    assert!(!ws.ready().unwrap(), "all read");
+    go.send(()).unwrap();
+    server.join().unwrap();
 }

@@ -1,17 +1,18 @@
-//! The device's WAMP program: joins `realm1` over RawSocket, registers
+//! The device's WAMP program: joins `realm1` over a [`Link`] (RawSocket, or WebSocket with
+//! the `websocket` feature), registers
 //! `com.device.read_sensor` (answers `[reading, counter]`), subscribes to `com.device.led`
 //! (prints each event's arguments on the console), publishes `com.device.heartbeat`
 //! (`[count, uptime_ms]`) every second, and leaves when the router says GOODBYE.
 //!
 //! ```text
-//!   loop: heartbeat due? ─▶ Session::publish ─▶ link.send
-//!         link.ready()? ─▶ link.recv_frame (a ping: answered) ─▶ Message::decode_from_router
-//!                       ─▶ Session::handle ─▶ SessionEvent ─▶ answers ─▶ link.send
+//!   loop: heartbeat due? ─▶ Session::publish ─▶ link.send_message
+//!         link.ready()? ─▶ link.recv_message (None after a ping) ─▶ Message::decode_from_router
+//!                       ─▶ Session::handle ─▶ SessionEvent ─▶ answers ─▶ link.send_message
 //!         else wait for an interrupt (the 1 ms SysTick)
 //! ```
 
 use embedded_io::{Read, ReadReady, Write};
-use ferrobahn_core::wamp::link::{LinkError, RawSocketLink};
+use ferrobahn_core::wamp::link::RawSocketLink;
 use ferrobahn_core::wamp::session::{FixedRequests, Hello, Session, SessionError, SessionEvent};
 use ferrobahn_core::wamp::{Format, Message, Payload, Raw, SliceOut, Writer};
 
@@ -29,9 +30,31 @@ pub enum End {
     Protocol,
 }
 
-impl<E> From<LinkError<E>> for End {
-    fn from(_: LinkError<E>) -> Self {
-        End::Link
+/// What the program needs of a transport: whole WAMP messages, one per frame, and a way
+/// to tell whether the router sent anything (so the clock keeps running between messages).
+pub trait Link {
+    /// Sends one WAMP message.
+    fn send_message(&mut self, message: &[u8]) -> Result<(), End>;
+    /// The router sent something.
+    fn ready(&mut self) -> Result<bool, End>;
+    /// One frame: a WAMP message, or `None` after a ping (answered) or a pong.
+    fn recv_message(&mut self) -> Result<Option<&[u8]>, End>;
+    /// The router's pings answered so far.
+    fn pings(&self) -> u32;
+}
+
+impl<S: Read + Write + ReadReady> Link for RawSocketLink<'_, S> {
+    fn send_message(&mut self, message: &[u8]) -> Result<(), End> {
+        self.send(message).map_err(|_| End::Link)
+    }
+    fn ready(&mut self) -> Result<bool, End> {
+        RawSocketLink::ready(self).map_err(|_| End::Link)
+    }
+    fn recv_message(&mut self) -> Result<Option<&[u8]>, End> {
+        self.recv_frame().map_err(|_| End::Link)
+    }
+    fn pings(&self) -> u32 {
+        self.pings_answered()
     }
 }
 
@@ -68,18 +91,16 @@ fn reading(now_ms: u32) -> u64 {
     2150 + u64::from(now_ms / 100 % 50)
 }
 
-/// Runs the device program until the session ends; `now_ms` reads the SysTick clock.
-pub fn run<S: Read + Write + ReadReady>(
-    stream: S,
+/// Runs the device program over `link` until the session ends; `tx` holds each message it
+/// sends; `now_ms` reads the SysTick clock.
+pub fn run(
+    link: &mut impl Link,
     format: Format,
-    rx: &mut [u8],
     tx: &mut [u8],
     console: &Uart,
     now_ms: impl Fn() -> u32,
     counters: &mut Counters,
 ) -> Result<End, End> {
-    let mut link = RawSocketLink::connect(stream, format, rx)?;
-    console.puts(b"firmware: RawSocket link up\n");
     let mut session: Session<FixedRequests<4>> = Session::new(format);
     let mut args = [0u8; 32];
     let mut out = SliceOut::new(tx);
@@ -91,7 +112,7 @@ pub fn run<S: Read + Write + ReadReady>(
         },
         &mut out,
     )?;
-    link.send(out.as_slice())?;
+    link.send_message(out.as_slice())?;
     let mut joined = false;
     let mut next_heartbeat = 0u32;
     loop {
@@ -115,17 +136,17 @@ pub fn run<S: Read + Write + ReadReady>(
                 payload,
                 &mut out,
             )?;
-            link.send(out.as_slice())?;
+            link.send_message(out.as_slice())?;
             out.clear();
             next_heartbeat = next_heartbeat.wrapping_add(1000);
         }
+        counters.pings = link.pings();
         if !link.ready()? {
             cortex_m::asm::wfi();
             continue;
         }
         // One frame: a ping is answered inside, and the loop goes back to the clock.
-        let Some(bytes) = link.recv_frame()? else {
-            counters.pings = link.pings_answered();
+        let Some(bytes) = link.recv_message()? else {
             continue;
         };
         let msg = Message::decode_from_router(format, bytes).map_err(|_| End::Protocol)?;
@@ -134,7 +155,7 @@ pub fn run<S: Read + Write + ReadReady>(
             Err(e) => {
                 // An ABORT owed to the router goes out before we stop.
                 if !out.as_slice().is_empty() {
-                    link.send(out.as_slice())?;
+                    link.send_message(out.as_slice())?;
                 }
                 return Err(e.into());
             }
@@ -148,7 +169,7 @@ pub fn run<S: Read + Write + ReadReady>(
                 next_heartbeat = now_ms().wrapping_add(1000);
                 // One message per RawSocket frame.
                 session.register("com.device.read_sensor", Default::default(), &mut out)?;
-                link.send(out.as_slice())?;
+                link.send_message(out.as_slice())?;
                 out.clear();
                 session.subscribe("com.device.led", Default::default(), &mut out)?;
             }
@@ -187,7 +208,7 @@ pub fn run<S: Read + Write + ReadReady>(
             SessionEvent::Left(_) => {
                 // Our GOODBYE answer is in `out`.
                 if !out.as_slice().is_empty() {
-                    link.send(out.as_slice())?;
+                    link.send_message(out.as_slice())?;
                 }
                 return Ok(End::Left);
             }
@@ -195,7 +216,7 @@ pub fn run<S: Read + Write + ReadReady>(
             _ => {}
         }
         if !out.as_slice().is_empty() {
-            link.send(out.as_slice())?;
+            link.send_message(out.as_slice())?;
         }
     }
 }

@@ -1,10 +1,11 @@
 //! No-heap WAMP firmware for a Cortex-M4, run in QEMU (`mps2-an386`): UART0 carries
-//! RawSocket to the router (QEMU connects it to a TCP port), UART1 is the console, SysTick
-//! counts milliseconds. The WAMP program is in [`app`]; it drives `ferrobahn-core` only
-//! (RawSocket link, client session, JSON or CBOR) in two 1 KiB buffers on the stack.
+//! RawSocket (or, with the `websocket` feature, WebSocket) to the router (QEMU connects it
+//! to a TCP port), UART1 is the console, SysTick counts milliseconds. The WAMP program is in
+//! [`app`]; it drives `ferrobahn-core` only (RawSocket link or WebSocket driver, client
+//! session, JSON or CBOR) in buffers for 1 KiB messages on the stack.
 //!
 //! ```text
-//!   router ◀─ TCP ─▶ QEMU chardev ◀─▶ UART0 ◀─▶ RawSocketLink ◀─▶ Session ◀─▶ app
+//!   router ◀─ TCP ─▶ QEMU chardev ◀─▶ UART0 ◀─▶ RawSocketLink | ws::WsLink ◀─▶ Session ◀─▶ app
 //!                                        UART1 ─▶ console (QEMU's second -serial)
 //! ```
 //!
@@ -24,6 +25,8 @@ use panic_halt as _;
 mod app;
 mod stack;
 mod uart;
+#[cfg(all(feature = "websocket", not(feature = "empty")))]
+mod ws;
 
 /// Milliseconds since boot.
 static MILLIS: AtomicU32 = AtomicU32::new(0);
@@ -82,20 +85,34 @@ fn device(console: &uart::Uart) -> bool {
     } else {
         Format::Json
     };
-    let link = uart::Uart::new(uart::UART0);
+    let uart0 = uart::Uart::new(uart::UART0);
     // Buffers for 1 KiB messages.
     let mut rx = [0u8; 1024];
     let mut tx = [0u8; 1024];
     let mut counters = app::Counters::default();
-    let end = app::run(
-        link,
-        format,
-        &mut rx,
-        &mut tx,
-        console,
-        now_ms,
-        &mut counters,
-    );
+    #[cfg(not(feature = "websocket"))]
+    let end = match ferrobahn_core::wamp::link::RawSocketLink::connect(uart0, format, &mut rx) {
+        Ok(mut link) => {
+            console.puts(b"firmware: RawSocket link up\n");
+            app::run(&mut link, format, &mut tx, console, now_ms, &mut counters)
+        }
+        Err(_) => Err(app::End::Link),
+    };
+    #[cfg(feature = "websocket")]
+    let end = {
+        // The socket read buffer holds the 101 response head; frames pass through it.
+        let mut sock = [0u8; 512];
+        // Each outgoing frame: a message and its header.
+        let mut frame = [0u8; 1024 + 8];
+        let keys = ws::Xorshift::new(cortex_m::peripheral::SYST::get_current() ^ now_ms());
+        match ws::WsLink::connect(uart0, format, keys, &mut sock, &mut frame, &mut rx) {
+            Ok(mut link) => {
+                console.puts(b"firmware: WebSocket link up\n");
+                app::run(&mut link, format, &mut tx, console, now_ms, &mut counters)
+            }
+            Err(e) => Err(e),
+        }
+    };
     console.puts(b"firmware: invocations ");
     console.put_u64(u64::from(counters.invocations));
     console.puts(b", led events ");
