@@ -1,9 +1,10 @@
 //! Echoes every text and binary message back, until killed.
 //!
-//! `cargo run --release --example echo_server -- [--tls CERT.pem KEY.pem] 127.0.0.1:9001`
+//! `cargo run --release --example echo_server -- [--tls CERT.pem KEY.pem] [--versions 13,8] 127.0.0.1:9001`
 //! (port 0 picks a free port; the bound address is printed as `listening on ADDR`).
 //! Messages up to 64 MiB; permessage-deflate accepted. With `--tls`: `wss://`, the
-//! certificate chain and key read from PEM files.
+//! certificate chain and key read from PEM files. `--versions`: the `Sec-WebSocket-Version`s
+//! accepted (13 alone by default; 8 lets hybi-10 clients in).
 
 use ferrobahn::{tls, DeflateAccept, Error, Message, Server, ServerConfig};
 
@@ -17,6 +18,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tls = Some(tls::server_config_from_files(&args[1], &args[2])?);
         args.drain(..3);
     }
+    let mut versions = vec![13];
+    if args.first().map(String::as_str) == Some("--versions") {
+        let list = args.get(1).ok_or("--versions needs a list, e.g. 13,8")?;
+        versions = list
+            .split(',')
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("--versions {list}: {e}"))?;
+        args.drain(..2);
+    }
     let addr = args
         .first()
         .cloned()
@@ -26,6 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Accept permessage-deflate offers (RFC 7692) on the client's terms.
         deflate: Some(DeflateAccept::default()),
         tls,
+        versions,
         ..Default::default()
     };
     let server = Server::bind(&addr, config)?;

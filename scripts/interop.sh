@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # permessage-deflate (RFC 7692) interop with Autobahn|Python (Twisted), both directions:
-#   1. tests/interop/autobahn_deflate_client.py  ->  our examples/echo_server
+#   1. tests/interop/autobahn_deflate_client.py  ->  our examples/echo_server (also once as a
+#      hybi-10 client, Sec-WebSocket-Version 8)
 #   2. our examples/deflate_check                ->  tests/interop/autobahn_echo_server.py
 # each with four offers: defaults, --no-context-takeover, --window-bits 9, --window-bits 15.
 # Then once more our deflate_check against the Autobahn server started with
@@ -108,9 +109,10 @@ check() {
 variants=("" "--no-context-takeover" "--window-bits 9" "--window-bits 15")
 label() { local v="${1:-defaults}"; v="${v#--}"; echo "${v// /-}"; }
 
-echo "== Autobahn|Python client -> ferrobahn echo_server"
-start "$logs/server-ferrobahn.log" "$echo_server" 127.0.0.1:0
-for v in "${variants[@]}"; do
+echo "== Autobahn|Python client -> ferrobahn echo_server (accepting versions 13 and 8)"
+start "$logs/server-ferrobahn.log" "$echo_server" --versions 13,8 127.0.0.1:0
+# The last variant speaks hybi-10 (Sec-WebSocket-Version: 8).
+for v in "${variants[@]}" "--version 8"; do
     # shellcheck disable=SC2086 # $v is zero, one or two words
     check "autobahn-client-to-ferrobahn-$(label "$v")" \
         "$py" tests/interop/autobahn_deflate_client.py "ws://127.0.0.1:$port/" $v

@@ -96,6 +96,43 @@ fn post_gets_405() {
     assert_eq!(resp.status, 405);
 }
 
+fn hybi10_request(origin: &str) -> String {
+    request(&[
+        "GET / HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        &format!("Sec-WebSocket-Key: {KEY}"),
+        &format!("Sec-WebSocket-Origin: {origin}"),
+        "Sec-WebSocket-Version: 8",
+    ])
+}
+
+#[test]
+fn hybi_10_clients_where_version_8_is_allowed() {
+    let addr = server(ServerConfig {
+        versions: vec![13, 8],
+        allowed_origins: vec!["http://*.example.com".to_owned()],
+        ..ServerConfig::default()
+    });
+    let resp = http_exchange(addr, &hybi10_request("http://app.example.com"));
+    assert_eq!(resp.status, 101);
+    assert_eq!(resp.header("Sec-WebSocket-Accept"), Some(ACCEPT));
+    // hybi-10's origin header is checked like Origin.
+    let resp = http_exchange(addr, &hybi10_request("http://evil.com"));
+    assert_eq!(resp.status, 403);
+    // RFC 6455 clients still get in.
+    assert_eq!(http_exchange(addr, &upgrade_request("")).status, 101);
+    // Only 8: a version 13 request gets 426 naming 8.
+    let addr = server(ServerConfig {
+        versions: vec![8],
+        ..ServerConfig::default()
+    });
+    let resp = http_exchange(addr, &upgrade_request(""));
+    assert_eq!(resp.status, 426);
+    assert_eq!(resp.header("Sec-WebSocket-Version"), Some("8"));
+}
+
 fn origin_config(allow_null: bool) -> ServerConfig {
     ServerConfig {
         allowed_origins: vec![

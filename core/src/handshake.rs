@@ -394,6 +394,8 @@ pub struct ClientHandshake<'h, 'b> {
     pub key: &'b [u8],
     /// All request headers.
     pub headers: &'h [httparse::Header<'b>],
+    /// `Sec-WebSocket-Version`: 13 (RFC 6455), or 8 (hybi-10, where a server allows it).
+    pub version: u8,
 }
 
 impl<'b> ClientHandshake<'_, 'b> {
@@ -420,10 +422,23 @@ impl<'b> ClientHandshake<'_, 'b> {
     }
 }
 
-/// Parses and checks a client's opening request. `Partial` until the head is complete.
+/// Parses and checks a client's opening request (RFC 6455, `Sec-WebSocket-Version: 13`).
+/// `Partial` until the head is complete.
 pub fn parse_request<'h, 'b>(
     bytes: &'b [u8],
     storage: &'h mut [httparse::Header<'b>],
+) -> Result<Status<(ClientHandshake<'h, 'b>, usize)>, HandshakeError> {
+    parse_request_versions(bytes, storage, &[13])
+}
+
+/// [`parse_request`] taking any of `versions` in `Sec-WebSocket-Version`, as Autobahn's
+/// `versions` option: 13, and 8 for hybi-10 clients (draft 10 of what became RFC 6455; its
+/// handshake and framing are the RFC's, its origin header `Sec-WebSocket-Origin`, which
+/// [`ClientHandshake::origin`] reads). Other versions (the hixie drafts) are not spoken.
+pub fn parse_request_versions<'h, 'b>(
+    bytes: &'b [u8],
+    storage: &'h mut [httparse::Header<'b>],
+    versions: &[u8],
 ) -> Result<Status<(ClientHandshake<'h, 'b>, usize)>, HandshakeError> {
     let mut req = httparse::Request::new(storage);
     let n = match req.parse(bytes)? {
@@ -447,7 +462,12 @@ pub fn parse_request<'h, 'b>(
     if !header(headers, "Connection").is_some_and(|v| has_token(v, "upgrade")) {
         return Err(HandshakeError::NoConnectionUpgrade);
     }
-    if header(headers, "Sec-WebSocket-Version").map(<[u8]>::trim_ascii) != Some(b"13") {
+    let version = match header(headers, "Sec-WebSocket-Version").map(<[u8]>::trim_ascii) {
+        Some(b"13") => 13,
+        Some(b"8") => 8,
+        _ => return Err(HandshakeError::UnsupportedVersion),
+    };
+    if !versions.contains(&version) {
         return Err(HandshakeError::UnsupportedVersion);
     }
     let key = header(headers, "Sec-WebSocket-Key")
@@ -459,7 +479,12 @@ pub fn parse_request<'h, 'b>(
         _ => return Err(HandshakeError::BadKey),
     }
     Ok(Status::Complete((
-        ClientHandshake { path, key, headers },
+        ClientHandshake {
+            path,
+            key,
+            headers,
+            version,
+        },
         n,
     )))
 }
@@ -527,7 +552,8 @@ pub const fn reason_phrase(status: u16) -> &'static str {
 }
 
 /// Writes an HTTP error or redirect response (`Connection: close`, a plain-text body).
-/// A 426 carries `Sec-WebSocket-Version: 13`; for a redirect pass `Location` in `headers`.
+/// A 426 carries `Sec-WebSocket-Version: 13` unless `headers` name the versions; for a
+/// redirect pass `Location` in `headers`.
 pub fn write_error(
     out: &mut [u8],
     status: u16,
@@ -540,7 +566,11 @@ pub fn write_error(
     o.put(b" ")?;
     o.put(reason_phrase(status).as_bytes())?;
     o.put(b"\r\n")?;
-    if status == 426 {
+    if status == 426
+        && !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Version"))
+    {
         o.header("Sec-WebSocket-Version", b"13")?;
     }
     for (name, value) in headers {
@@ -650,6 +680,39 @@ mod tests {
         let n = write_error(&mut out, 426, &[], "").unwrap();
         let text = core::str::from_utf8(&out[..n]).unwrap();
         assert!(text.starts_with("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"));
+    }
+
+    #[test]
+    fn hybi_10_requests_where_version_8_is_allowed() {
+        let req = b"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Origin: http://a.example\r\nSec-WebSocket-Version: 8\r\n\r\n";
+        let mut h = [httparse::EMPTY_HEADER; 16];
+        assert_eq!(
+            parse_request(req, &mut h).err(),
+            Some(HandshakeError::UnsupportedVersion)
+        );
+        let mut h = [httparse::EMPTY_HEADER; 16];
+        let Status::Complete((hs, _)) = parse_request_versions(req, &mut h, &[13, 8]).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(hs.version, 8);
+        assert_eq!(hs.origin(), Some(&b"http://a.example"[..]));
+        assert_eq!(&hs.accept(), b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        // Only 8 allowed: a version 13 request is refused.
+        let v13 = b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        let mut h = [httparse::EMPTY_HEADER; 16];
+        assert_eq!(
+            parse_request_versions(v13, &mut h, &[8]).err(),
+            Some(HandshakeError::UnsupportedVersion)
+        );
+        // A 426 names what the server speaks.
+        let mut out = [0u8; 256];
+        let n = write_error(&mut out, 426, &[("Sec-WebSocket-Version", b"13, 8")], "").unwrap();
+        let text = core::str::from_utf8(&out[..n]).unwrap();
+        assert!(
+            text.starts_with("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13, 8\r\n")
+        );
+        assert_eq!(text.matches("Sec-WebSocket-Version").count(), 1);
     }
 
     #[test]

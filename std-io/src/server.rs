@@ -73,6 +73,11 @@ pub struct ServerConfig {
     /// ([`WebSocket::peer_addr`](crate::WebSocket::peer_addr)). 0 ignores the header
     /// (anyone can send it).
     pub trusted_proxies: usize,
+    /// `Sec-WebSocket-Version`s accepted (Autobahn's `versions`): 13 (RFC 6455), and 8 for
+    /// hybi-10 clients, whose handshake and framing are the RFC's (their origin comes as
+    /// `Sec-WebSocket-Origin` and is checked like `Origin`). Others are refused with 426
+    /// naming these. Default: 13 only.
+    pub versions: Vec<u8>,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +100,7 @@ impl Default for ServerConfig {
             tls: None,
             status_page: true,
             trusted_proxies: 0,
+            versions: vec![13],
         }
     }
 }
@@ -309,7 +315,8 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
         };
         head.extend_from_slice(&chunk[..n]);
         let mut storage = [httparse::EMPTY_HEADER; 64];
-        let parsed = match handshake::parse_request(&head, &mut storage) {
+        let parsed = match handshake::parse_request_versions(&head, &mut storage, &config.versions)
+        {
             Ok(Status::Partial) if head.len() > MAX_HEAD => Err(HandshakeError::TooLarge),
             Ok(Status::Partial) => continue,
             Ok(Status::Complete(c)) => Ok(c),
@@ -336,6 +343,22 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
                     );
                 }
                 return Err(Error::Handshake(HandshakeError::NoUpgrade));
+            }
+            Err(HandshakeError::UnsupportedVersion) => {
+                let mut versions: Vec<u8> = config.versions.clone();
+                versions.sort_unstable_by(|a, b| b.cmp(a));
+                let list = versions
+                    .iter()
+                    .map(u8::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                refuse(
+                    &mut stream,
+                    426,
+                    &[("Sec-WebSocket-Version", list.as_bytes())],
+                    "unsupported WebSocket version\n",
+                );
+                return Err(HandshakeError::UnsupportedVersion.into());
             }
             Err(e) => {
                 refuse(

@@ -1,11 +1,12 @@
 """Autobahn|Python (Twisted) permessage-deflate client, for interop tests.
 
-    python autobahn_deflate_client.py ws://127.0.0.1:PORT [--no-context-takeover] [--window-bits N]
+    python autobahn_deflate_client.py ws://127.0.0.1:PORT [--no-context-takeover] [--window-bits N] [--version 8]
 
 Offers PerMessageDeflateOffer(accept_no_context_takeover=True, accept_max_window_bits=True,
 request_no_context_takeover=..., request_max_window_bits=N), checks the server accepted it and
 honoured the requests, sends the message set of common.py (text and binary, 1 B .. 1 MiB,
-compressible and not) one at a time, and compares every echo. Prints the agreed parameters
+compressible and not) one at a time, and compares every echo. `--version 8` speaks hybi-10
+(`Sec-WebSocket-Version: 8`, the origin in `Sec-WebSocket-Origin`). Prints the agreed parameters
 and `N passed, M failed`; exits with 1 on any failure.
 """
 import argparse
@@ -17,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from autobahn.twisted.websocket import (WebSocketClientFactory,  # noqa: E402
                                         WebSocketClientProtocol, connectWS)
+from autobahn.websocket.protocol import WebSocketProtocol  # noqa: E402
 from autobahn.websocket.compress import (PerMessageDeflateOffer,  # noqa: E402
                                          PerMessageDeflateResponse,
                                          PerMessageDeflateResponseAccept)
@@ -39,6 +41,7 @@ def main():
     ap.add_argument("url")
     ap.add_argument("--no-context-takeover", action="store_true")
     ap.add_argument("--window-bits", type=int, default=0, choices=[0] + list(range(9, 16)))
+    ap.add_argument("--version", type=int, default=13, choices=[8, 13])
     args = ap.parse_args()
 
     todo = messages()
@@ -65,7 +68,11 @@ def main():
                 result.error = "the server did not accept permessage-deflate"
                 self.sendClose(1000)
                 return
-            print(f"agreed: {self._perMessageCompress}", flush=True)
+            # Autobahn's `version` is the hybi draft; the header carries its protocol version.
+            spoke = WebSocketProtocol.SPEC_TO_PROTOCOL_VERSION[self.version]
+            print(f"agreed: {self._perMessageCompress}, Sec-WebSocket-Version {spoke}", flush=True)
+            if spoke != args.version:
+                result.error = f"spoke version {spoke}, not {args.version}"
             self.start = time.monotonic()
             self.pending = list(todo)
             self.send_next()
@@ -112,12 +119,14 @@ def main():
             if reactor.running:
                 reactor.stop()
 
-    factory = Factory(args.url)
+    factory = Factory(args.url, origin="http://127.0.0.1")
     factory.protocol = Checker
     factory.setProtocolOptions(perMessageCompressionOffers=[offer],
                                perMessageCompressionAccept=accept_response,
                                maxMessagePayloadSize=MAX_MESSAGE,
-                               maxFramePayloadSize=MAX_MESSAGE)
+                               maxFramePayloadSize=MAX_MESSAGE,
+                               # hybi-10 (version 8) or RFC 6455 (the final draft, 18).
+                               version=10 if args.version == 8 else 18)
     print(f"offer: {offer.get_extension_string()}", flush=True)
 
     def timeout():
