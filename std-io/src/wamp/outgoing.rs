@@ -228,30 +228,25 @@ impl Outgoing {
         }
     }
 
-    /// Frames `m` for the transport (batched WebSocket) and queues it if that cannot block.
-    fn try_queue(&self, m: &[u8], framed: &mut Vec<u8>) -> Result<bool, WampError> {
-        match self.batched {
-            None => self.sender.try_queue(m),
-            Some(format) => {
-                framed.clear();
-                batched::encode_bytes(m, format, Default::default(), framed)
-                    .map_err(|e| WampError::Transport(e.to_string()))?;
-                self.sender.try_queue(framed)
-            }
-        }
+    /// `m` as the transport carries it: as is, or framed for batched WebSocket in `buf`.
+    fn framed<'a>(&self, m: &'a [u8], buf: &'a mut Vec<u8>) -> Result<&'a [u8], WampError> {
+        let Some(format) = self.batched else {
+            return Ok(m);
+        };
+        buf.clear();
+        batched::encode_bytes(m, format, Default::default(), buf)
+            .map_err(|e| WampError::Transport(e.to_string()))?;
+        Ok(buf)
+    }
+
+    /// Queues `m` if that cannot block.
+    fn try_queue(&self, m: &[u8], buf: &mut Vec<u8>) -> Result<bool, WampError> {
+        self.sender.try_queue(self.framed(m, buf)?)
     }
 
     /// Queues `m` (may write, and block).
-    fn queue(&self, m: &[u8], framed: &mut Vec<u8>) -> Result<(), WampError> {
-        match self.batched {
-            None => self.sender.queue(m),
-            Some(format) => {
-                framed.clear();
-                batched::encode_bytes(m, format, Default::default(), framed)
-                    .map_err(|e| WampError::Transport(e.to_string()))?;
-                self.sender.queue(framed)
-            }
-        }
+    fn queue(&self, m: &[u8], buf: &mut Vec<u8>) -> Result<(), WampError> {
+        self.sender.queue(self.framed(m, buf)?)
     }
 
     /// Gives up writing (queue drained or transport closed).
