@@ -161,8 +161,11 @@ class Peer(ApplicationSession):
 
 
 def serializer():
-    return {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer,
-            "ubjson": UBJSONSerializer}[sys.argv[2]]()
+    # NAME or NAME.batched (the batched WebSocket subprotocols, wamp.2.NAME.batched).
+    name, _, batched = sys.argv[2].partition(".")
+    cls = {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer,
+           "ubjson": UBJSONSerializer}[name]
+    return cls(batched=batched == "batched")
 
 
 def main():
