@@ -592,3 +592,47 @@ fn keepalive_pings_keep_answering_peers_and_drop_silent_ones() {
     assert!(pings >= 1);
     r.stop();
 }
+
+/// Threads of this process (the router runs in it).
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_peer_that_stops_reading_then_breaks_the_protocol_is_cut_loose() {
+    // Its writer is blocked on a full socket when its reader ends: the connection must not
+    // hang on to its threads (the router no longer knows it, so nothing else would cut it).
+    let r = router();
+    let publisher = join(&r.ws_url(), Format::Json);
+    let baseline = threads();
+    let mut silent = raw_json(&r);
+    raw_send(&mut silent, br#"[1,"realm1",{"roles":{"subscriber":{}}}]"#);
+    assert!(raw_recv(&mut silent).starts_with("[2,"));
+    raw_send(&mut silent, br#"[32,1,{},"com.x.flood"]"#);
+    assert!(raw_recv(&mut silent).starts_with("[33,"));
+    let big = "x".repeat(256 * 1024);
+    // 32 MiB of events: far more than the loopback buffers hold; the subscriber reads none.
+    for _ in 0..128 {
+        publisher
+            .publish("com.x.flood", args![big.clone()], &PublishOptions::default())
+            .unwrap();
+    }
+    // Its reader thread and the writer thread the full socket needed.
+    wait(|| threads() >= baseline + 2, "a writer thread for the full socket");
+    // Now a broken frame (a RawSocket header with a reserved type): its reader ends.
+    silent.write_all(&[0x07, 0, 0, 1, b'x']).unwrap();
+    for _ in 0..1500 {
+        if threads() <= baseline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        threads() <= baseline,
+        "the broken peer's threads are gone ({} > {baseline})",
+        threads()
+    );
+    publisher.leave(Duration::from_secs(5)).unwrap();
+    r.stop();
+}

@@ -125,6 +125,15 @@ pub struct Server {
 impl Server {
     /// Binds `addr` (use port 0 and [`local_addr`](Self::local_addr) in tests).
     pub fn bind(addr: impl ToSocketAddrs, config: ServerConfig) -> Result<Self> {
+        if config.versions.is_empty() || config.versions.iter().any(|v| ![8, 13].contains(v)) {
+            return Err(Error::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "ServerConfig::versions {:?}: 13 and/or 8 (hybi-10)",
+                    config.versions
+                ),
+            )));
+        }
         Ok(Self {
             listener: TcpListener::bind(addr)?,
             config: Arc::new(config),
@@ -315,8 +324,20 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
         };
         head.extend_from_slice(&chunk[..n]);
         let mut storage = [httparse::EMPTY_HEADER; 64];
-        let parsed = match handshake::parse_request_versions(&head, &mut storage, &config.versions)
-        {
+        // Only 13 and 8 are spoken (Server::bind refuses others; the router's settings
+        // reach here without it).
+        let versions: Vec<u8> = config
+            .versions
+            .iter()
+            .copied()
+            .filter(|v| [8, 13].contains(v))
+            .collect();
+        let versions: &[u8] = if versions.is_empty() {
+            &[13]
+        } else {
+            &versions
+        };
+        let parsed = match handshake::parse_request_versions(&head, &mut storage, versions) {
             Ok(Status::Partial) if head.len() > MAX_HEAD => Err(HandshakeError::TooLarge),
             Ok(Status::Partial) => continue,
             Ok(Status::Complete(c)) => Ok(c),
@@ -345,7 +366,7 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
                 return Err(Error::Handshake(HandshakeError::NoUpgrade));
             }
             Err(HandshakeError::UnsupportedVersion) => {
-                let mut versions: Vec<u8> = config.versions.clone();
+                let mut versions = versions.to_vec();
                 versions.sort_unstable_by(|a, b| b.cmp(a));
                 let list = versions
                     .iter()

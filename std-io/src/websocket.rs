@@ -823,10 +823,13 @@ impl<S: Stream> Writer<S> {
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
             Err(TryLockError::WouldBlock) => return Ok(false),
         };
-        if io.deflate.is_some()
-            || !io.stream.can_write_nonblocking()
-            || io.wbuf.len() + payload.len() + 14 >= io.write_limit.min(DIRECT_WRITE)
-        {
+        if io.deflate.is_some() || !io.stream.can_write_nonblocking() {
+            return Ok(false);
+        }
+        // Every frame's header counted (auto-fragmentation): encoding must not reach the
+        // write limit, where `encode_frames` would write, blocking.
+        let encoded = sh.state().conn.encoded_message_len(payload.len());
+        if payload.len() >= DIRECT_WRITE || io.wbuf.len() + encoded >= io.write_limit {
             return Ok(false);
         }
         sh.encode_frames(&mut io, kind, 0, payload)?;

@@ -139,6 +139,10 @@ pub fn run(
             link.send_message(out.as_slice())?;
             out.clear();
             next_heartbeat = next_heartbeat.wrapping_add(1000);
+            if now.wrapping_sub(next_heartbeat) < u32::MAX / 2 {
+                // Fell more than a period behind (a long stall): no burst to catch up.
+                next_heartbeat = now.wrapping_add(1000);
+            }
         }
         counters.pings = link.pings();
         if !link.ready()? {

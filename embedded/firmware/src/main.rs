@@ -56,7 +56,7 @@ fn main() -> ! {
     p.SYST.clear_current();
     p.SYST.enable_interrupt();
     p.SYST.enable_counter();
-    let console = uart::Uart::new(uart::UART1);
+    let console = uart::Uart::new(uart::Port::Uart1);
     console.puts(b"firmware: boot\n");
     let ok = device(&console);
     console.puts(b"firmware: peak stack ");
@@ -70,7 +70,8 @@ fn main() -> ! {
     halt();
 }
 
-/// Where the firmware rests when QEMU runs without semihosting (the exit is ignored).
+/// Where the firmware would rest if the semihosting exit returned (it does not: without a
+/// debugger or QEMU's semihosting the breakpoint faults, which stops the core as well).
 fn halt() -> ! {
     loop {
         cortex_m::asm::wfi();
@@ -85,7 +86,7 @@ fn device(console: &uart::Uart) -> bool {
     } else {
         Format::Json
     };
-    let uart0 = uart::Uart::new(uart::UART0);
+    let uart0 = uart::Uart::new(uart::Port::Uart0);
     // Buffers for 1 KiB messages.
     let mut rx = [0u8; 1024];
     let mut tx = [0u8; 1024];

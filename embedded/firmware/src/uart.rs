@@ -1,6 +1,10 @@
 //! The CMSDK APB UART of Arm's MPS2 boards (and of QEMU's `mps2-an386`), polled, as an
 //! `embedded-io` stream: what the WAMP link reads and writes.
 //!
+//! Polling suits QEMU, whose serial backend waits while the one-byte receive register is
+//! full. Real hardware at speed would overrun that register while the program sleeps or
+//! prints; it wants the receive interrupt and a ring buffer.
+//!
 //! Registers (Arm CMSDK technical reference): DATA at +0x00, STATE at +0x04 (bit 0: the
 //! transmit holding register is full, bit 1: a received byte is waiting), CTRL at +0x08
 //! (bit 0: transmit enable, bit 1: receive enable), BAUDDIV at +0x10 (at least 16).
@@ -17,20 +21,28 @@ const STATE_RX_FULL: u32 = 2;
 const CTRL_TX_EN: u32 = 1;
 const CTRL_RX_EN: u32 = 2;
 
-/// UART0 of the MPS2 memory map (the link to the router).
-#[cfg_attr(feature = "empty", allow(dead_code))]
-pub const UART0: usize = 0x4000_4000;
-/// UART1 (the console).
-pub const UART1: usize = 0x4000_5000;
+/// The UARTs this firmware uses, by their place in the MPS2 memory map.
+#[derive(Clone, Copy)]
+pub enum Port {
+    /// UART0 at 0x4000_4000: the link to the router.
+    #[cfg_attr(feature = "empty", allow(dead_code))]
+    Uart0,
+    /// UART1 at 0x4000_5000: the console.
+    Uart1,
+}
 
-/// One UART, by its base address.
+/// One UART.
 pub struct Uart {
     base: usize,
 }
 
 impl Uart {
-    /// Enables transmit and receive on the UART at `base`, one of [`UART0`], [`UART1`].
-    pub fn new(base: usize) -> Self {
+    /// Enables transmit and receive on `port`.
+    pub fn new(port: Port) -> Self {
+        let base = match port {
+            Port::Uart0 => 0x4000_4000,
+            Port::Uart1 => 0x4000_5000,
+        };
         let u = Self { base };
         // 25 MHz peripheral clock / 217 = 115200 baud (QEMU ignores the rate; it must be
         // at least 16).
@@ -40,8 +52,9 @@ impl Uart {
     }
 
     fn read_reg(&self, offset: usize) -> u32 {
-        // SAFETY: `base` is one of the UART register blocks of the MPS2 memory map (the
-        // constants above), so base + offset is a device register, 4-aligned, readable.
+        // SAFETY: `base` is one of the UART register blocks of the MPS2 memory map (only
+        // `new` sets it, from a `Port`), so base + offset is a device register, 4-aligned,
+        // readable.
         unsafe { read_volatile((self.base + offset) as *const u32) }
     }
 

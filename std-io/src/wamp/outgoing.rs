@@ -41,7 +41,8 @@ pub(crate) struct Outgoing {
     writer: Mutex<Option<JoinHandle<()>>>,
     /// Shuts the socket down both ways (slow consumer, write error, router stop).
     kill: Box<dyn Fn() + Send + Sync>,
-    /// A pong arrived since the last keepalive ping (set by the connection's receiver).
+    /// The peer sent something (a pong, a message) since the last keepalive round (set by
+    /// the connection's receiver and reader).
     heard: Arc<AtomicBool>,
     /// A keepalive ping went out and its pong is awaited.
     pinged: AtomicBool,
@@ -63,6 +64,9 @@ struct State {
     /// A transport ping is owed, ahead of the queue.
     ping: bool,
 }
+
+/// How long a connection's end waits for its last writes (see [`Outgoing::finish`]).
+const FINISH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The payload of the router's keepalive pings.
 const PING: &[u8] = b"ferrobahn";
@@ -116,9 +120,15 @@ impl Outgoing {
         Arc::clone(&self.heard)
     }
 
-    /// One keepalive round (the router runs one per interval): a peer that did not answer
-    /// the last round's ping is dropped; otherwise a new ping is queued. So a dead peer is
-    /// found within two intervals.
+    /// The peer sent a message: it is alive.
+    pub(crate) fn heard(&self) {
+        self.heard.store(true, Ordering::Relaxed);
+    }
+
+    /// One keepalive round (the router runs one per interval): a peer from which nothing
+    /// came (no pong, no message) since the last round is dropped; otherwise a new ping is
+    /// queued. So a dead peer is found within two intervals; the interval must exceed the
+    /// peers' round trip.
     pub(crate) fn keepalive(&self) -> Keepalive {
         let answered = self.heard.swap(false, Ordering::Relaxed);
         if self.pinged.load(Ordering::Relaxed) && !answered {
@@ -127,6 +137,9 @@ impl Outgoing {
         }
         self.pinged.store(true, Ordering::Relaxed);
         let mut st = lock(&self.state);
+        if st.closed {
+            return Keepalive::Pinged(Pushed::Queued);
+        }
         st.ping = true;
         if st.busy {
             return Keepalive::Pinged(Pushed::Queued);
@@ -140,6 +153,9 @@ impl Outgoing {
     pub(crate) fn push(&self, msgs: Vec<Arc<[u8]>>, close: bool, max: usize) -> Pushed {
         let mut st = lock(&self.state);
         if st.queue.len() + msgs.len() > max.max(1) {
+            // Dropped: nothing more is queued or written for it.
+            st.closed = true;
+            st.queue.clear();
             return Pushed::SlowConsumer;
         }
         st.queue.extend(msgs);
@@ -166,8 +182,8 @@ impl Outgoing {
                 st.queue.clear();
                 return self.release(st);
             }
-            let mut blocked = st.close;
-            if st.ping && !blocked {
+            let mut blocked = false;
+            if st.ping {
                 match self.sender.try_queue_ping(PING) {
                     Ok(true) => st.ping = false,
                     Ok(false) => blocked = true,
@@ -190,10 +206,19 @@ impl Outgoing {
             drop(st);
             // The system call runs without the lock: the router may queue more meanwhile.
             let flushed = self.sender.try_flush();
-            let st = lock(&self.state);
+            let mut st = lock(&self.state);
             match flushed {
-                Ok(true) if st.queue.is_empty() && !st.close && !st.ping => {
-                    return self.release(st)
+                Ok(true) if st.queue.is_empty() && !st.ping => {
+                    if st.close {
+                        // Everything went out: the close (a close frame, a TCP half-close)
+                        // is a few bytes more, written here rather than by a new thread.
+                        st.closed = true;
+                        drop(st);
+                        self.sender.close();
+                        let st = lock(&self.state);
+                        return self.release(st);
+                    }
+                    return self.release(st);
                 }
                 Ok(true) => continue,
                 Ok(false) => return self.hand_off(st),
@@ -202,30 +227,54 @@ impl Outgoing {
         }
     }
 
-    /// The connection ended (its reader is done and the router forgot it): writes what is
-    /// still queued, closes the transport, stops the writer thread. Blocks; runs on the
-    /// connection's own thread.
-    pub(crate) fn finish(&self) {
+    /// The connection ended (its reader is done and the router forgot it): what is still
+    /// queued goes out, the transport is closed, the writer thread stops. Runs on the
+    /// connection's own thread and waits for that, at most [`FINISH_WAIT`]: then the socket
+    /// is cut (a peer that stopped reading would otherwise hold the writer, and this
+    /// thread, forever; the router no longer knows the connection to drop it).
+    pub(crate) fn finish(self: &Arc<Self>) {
         let mut st = lock(&self.state);
-        while st.busy {
-            st = self.wake.wait(st).unwrap_or_else(|p| p.into_inner());
+        st.close = true;
+        if !st.busy {
+            st.busy = true;
+            self.hand_over_close(st);
+            st = lock(&self.state);
         }
-        st.busy = true;
+        let deadline = std::time::Instant::now() + FINISH_WAIT;
+        let mut cut = false;
+        while st.busy {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() && !cut {
+                cut = true;
+                self.kill();
+            }
+            st = if cut {
+                self.wake.wait(st).unwrap_or_else(|p| p.into_inner())
+            } else {
+                self.wake
+                    .wait_timeout(st, left)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0
+            };
+        }
         st.exit = true;
-        let queue = std::mem::take(&mut st.queue);
-        let closed = std::mem::replace(&mut st.closed, true);
+        st.queue.clear();
         drop(st);
         self.wake.notify_all();
-        if !closed {
-            let mut buf = Vec::new();
-            let _ = self.sender.flush();
-            let _ = queue.iter().try_for_each(|m| self.queue(m, &mut buf));
-            let _ = self.sender.flush();
-            self.sender.close();
-        }
         if let Some(w) = lock(&self.writer).take() {
             let _ = w.join();
         }
+    }
+
+    /// With the writing held: closes at once when nothing is left to write (the usual
+    /// end: the peer left and was answered), else lets a pump-like pass or the writer
+    /// thread write the rest and close.
+    fn hand_over_close(self: &Arc<Self>, st: MutexGuard<'_, State>) {
+        if st.closed {
+            return self.release(st);
+        }
+        drop(st);
+        self.pump();
     }
 
     /// `m` as the transport carries it: as is, or framed for batched WebSocket in `buf`.
@@ -312,6 +361,11 @@ impl Outgoing {
                     self.broken(st, &e);
                     return;
                 }
+                if st.closed {
+                    // Dropped meanwhile (a slow consumer): nothing more goes out.
+                    st.queue.clear();
+                    break;
+                }
                 if std::mem::take(&mut st.ping) {
                     drop(st);
                     result = self
@@ -333,7 +387,7 @@ impl Outgoing {
                 st = lock(&self.state);
             }
             st.handoff = false;
-            if st.close {
+            if st.close && !st.closed {
                 st.closed = true;
                 drop(st);
                 self.sender.close();
@@ -345,6 +399,9 @@ impl Outgoing {
             }
             st.busy = false;
             self.wake.notify_all();
+            if st.closed {
+                return;
+            }
         }
     }
 }

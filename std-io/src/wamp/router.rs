@@ -682,6 +682,7 @@ fn serve(
                 }
             }
         });
+        out.heard();
         if ended || broken {
             break 'read;
         }
