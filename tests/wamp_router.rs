@@ -615,11 +615,18 @@ fn a_peer_that_stops_reading_then_breaks_the_protocol_is_cut_loose() {
     // 32 MiB of events: far more than the loopback buffers hold; the subscriber reads none.
     for _ in 0..128 {
         publisher
-            .publish("com.x.flood", args![big.clone()], &PublishOptions::default())
+            .publish(
+                "com.x.flood",
+                args![big.clone()],
+                &PublishOptions::default(),
+            )
             .unwrap();
     }
     // Its reader thread and the writer thread the full socket needed.
-    wait(|| threads() >= baseline + 2, "a writer thread for the full socket");
+    wait(
+        || threads() >= baseline + 2,
+        "a writer thread for the full socket",
+    );
     // Now a broken frame (a RawSocket header with a reserved type): its reader ends.
     silent.write_all(&[0x07, 0, 0, 1, b'x']).unwrap();
     for _ in 0..1500 {
