@@ -135,6 +135,9 @@ impl Entropy for OsEntropy {
 /// What one dispatch owes one connection: its messages in order, and whether to close it.
 type Delivery = (ConnId, Vec<Arc<[u8]>>, bool);
 
+/// Up to this many actions, `dispatch` groups them by scanning instead of hashing.
+const SCAN_GROUPS: usize = 16;
+
 /// Messages handled under one router lock at most (from what one read brought in).
 const READ_BATCH: usize = 64;
 
@@ -181,15 +184,25 @@ impl Shared {
         }
         let mut groups: Vec<Delivery> = Vec::new();
         // Where each connection's group is (a publish to 1,000 subscribers times a batch of
-        // events must not scan the groups for every delivery).
+        // events must not scan the groups for every delivery); a few actions (a call, a
+        // result) are grouped by a scan, without building the index.
+        let indexed = out.len() > SCAN_GROUPS;
         let mut index: HashMap<ConnId, usize> = HashMap::new();
         for a in out {
             let (to, msg) = match a {
                 Action::Send { to, bytes } => (to, Some(bytes)),
                 Action::Close { to } => (to, None),
             };
-            let i = *index.entry(to).or_insert_with(|| {
+            let found = if indexed {
+                index.get(&to).copied()
+            } else {
+                groups.iter().position(|g| g.0 == to)
+            };
+            let i = found.unwrap_or_else(|| {
                 groups.push((to, Vec::new(), false));
+                if indexed {
+                    index.insert(to, groups.len() - 1);
+                }
                 groups.len() - 1
             });
             match msg {
