@@ -277,6 +277,37 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// [`lock`] if the mutex is free now; `None` when another thread holds it.
+pub(crate) fn try_lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    match m.try_lock() {
+        Ok(g) => Some(g),
+        Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
+/// Writes from the front of `buf` what `stream` takes without blocking and removes it.
+/// `Ok((all written, bytes written))`; the router's pumps (WebSocket and RawSocket) use it.
+pub(crate) fn write_what_fits<S: Stream>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+) -> io::Result<(bool, usize)> {
+    let mut at = 0;
+    while at < buf.len() {
+        match stream.write_nonblocking(&buf[at..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => at += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => {
+                buf.drain(..at);
+                return Err(e);
+            }
+        }
+    }
+    buf.drain(..at);
+    Ok((buf.is_empty(), at))
+}
+
 impl<S: Stream> Shared<S> {
     fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
@@ -294,10 +325,9 @@ impl<S: Stream> Shared<S> {
     /// before it tries the lock, so one of the two always sees the request.
     fn after_io(&self) {
         while self.flush_wanted.load(Ordering::SeqCst) {
-            let mut io = match self.io.try_lock() {
-                Ok(io) => io,
-                Err(TryLockError::Poisoned(p)) => p.into_inner(),
-                Err(TryLockError::WouldBlock) => return,
+            let mut io = match try_lock(&self.io) {
+                Some(io) => io,
+                None => return,
             };
             self.flush_wanted.store(false, Ordering::SeqCst);
             let _ = self.flush_locked(&mut io);
@@ -818,10 +848,9 @@ impl<S: Stream> Writer<S> {
     /// one thread and leave only the slow ones to a thread that may block.
     pub(crate) fn try_queue(&self, kind: MessageKind, payload: &[u8]) -> Result<bool> {
         let sh = &*self.shared;
-        let mut io = match sh.io.try_lock() {
-            Ok(io) => io,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => return Ok(false),
+        let mut io = match try_lock(&sh.io) {
+            Some(io) => io,
+            None => return Ok(false),
         };
         if io.deflate.is_some() || !io.stream.can_write_nonblocking() {
             return Ok(false);
@@ -842,10 +871,9 @@ impl<S: Stream> Writer<S> {
     /// `Ok(false)`). See [`try_queue`](Self::try_queue).
     pub(crate) fn try_ping(&self, payload: &[u8]) -> Result<bool> {
         let sh = &*self.shared;
-        let mut io = match sh.io.try_lock() {
-            Ok(io) => io,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => return Ok(false),
+        let mut io = match try_lock(&sh.io) {
+            Some(io) => io,
+            None => return Ok(false),
         };
         let at = io.wbuf.len();
         io.wbuf.resize(at + CONTROL_FRAME_MAX, 0);
@@ -872,10 +900,9 @@ impl<S: Stream> Writer<S> {
     /// [`flush`](Self::flush) from a thread that may block.
     pub(crate) fn try_flush(&self) -> io::Result<bool> {
         let sh = &*self.shared;
-        let mut io = match sh.io.try_lock() {
-            Ok(io) => io,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => return Ok(false),
+        let mut io = match try_lock(&sh.io) {
+            Some(io) => io,
+            None => return Ok(false),
         };
         // A pong or close the reader owes goes out with the data, as in a flush.
         sh.flush_wanted.store(false, Ordering::SeqCst);
@@ -888,18 +915,8 @@ impl<S: Stream> Writer<S> {
         }
         let mut guard = io;
         let io = &mut *guard;
-        let mut at = 0;
-        while at < io.wbuf.len() {
-            match io.stream.write_nonblocking(&io.wbuf[at..]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => at += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => return Err(e),
-            }
-        }
-        Counters::add(&io.stats.out_wire, at);
-        io.wbuf.drain(..at);
-        let all = io.wbuf.is_empty();
+        let (all, written) = write_what_fits(&mut io.stream, &mut io.wbuf)?;
+        Counters::add(&io.stats.out_wire, written);
         drop(guard);
         if all {
             // The reader may have asked for a flush while we held the lock.

@@ -174,6 +174,19 @@ pub(crate) struct WsSender {
     pub(crate) text: bool,
 }
 
+impl WsSender {
+    /// The message as text (JSON goes in text messages, checked to be UTF-8), or `None`
+    /// for the binary serializers.
+    fn text<'a>(&self, bytes: &'a [u8]) -> Result<Option<&'a str>, WampError> {
+        if !self.text {
+            return Ok(None);
+        }
+        std::str::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| WampError::Transport("JSON message is not UTF-8".into()))
+    }
+}
+
 impl Sender for WsSender {
     fn send(&self, bytes: &[u8]) -> Result<(), WampError> {
         self.queue(bytes)?;
@@ -181,12 +194,9 @@ impl Sender for WsSender {
     }
 
     fn queue(&self, bytes: &[u8]) -> Result<(), WampError> {
-        if self.text {
-            let text = std::str::from_utf8(bytes)
-                .map_err(|_| WampError::Transport("JSON message is not UTF-8".into()))?;
-            self.writer.write_text(text)?;
-        } else {
-            self.writer.write_binary(bytes)?;
+        match self.text(bytes)? {
+            Some(text) => self.writer.write_text(text)?,
+            None => self.writer.write_binary(bytes)?,
         }
         Ok(())
     }
@@ -200,13 +210,9 @@ impl Sender for WsSender {
     }
 
     fn try_queue(&self, bytes: &[u8]) -> Result<bool, WampError> {
-        let kind = if self.text {
-            if std::str::from_utf8(bytes).is_err() {
-                return Err(WampError::Transport("JSON message is not UTF-8".into()));
-            }
-            ferrobahn_core::MessageKind::Text
-        } else {
-            ferrobahn_core::MessageKind::Binary
+        let kind = match self.text(bytes)? {
+            Some(_) => ferrobahn_core::MessageKind::Text,
+            None => ferrobahn_core::MessageKind::Binary,
         };
         Ok(self.writer.try_queue(kind, bytes)?)
     }
@@ -321,10 +327,8 @@ impl<S: Stream> RsSender<S> {
 
     /// Queues a frame only if that cannot block (see [`Sender::try_queue`]).
     fn try_frame(&self, kind: FrameKind, bytes: &[u8]) -> Result<bool, WampError> {
-        let mut g = match self.out.try_lock() {
-            Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
+        let Some(mut g) = crate::websocket::try_lock(&self.out) else {
+            return Ok(false);
         };
         let (s, buf) = &mut *g;
         if !s.can_write_nonblocking() || buf.len() + bytes.len() + 4 > RS_FLUSH_AT {
@@ -404,23 +408,11 @@ impl<S: Stream> Sender for RsSender<S> {
     }
 
     fn try_flush(&self) -> Result<bool, WampError> {
-        let mut g = match self.out.try_lock() {
-            Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
+        let Some(mut g) = crate::websocket::try_lock(&self.out) else {
+            return Ok(false);
         };
         let (s, buf) = &mut *g;
-        let mut at = 0;
-        while at < buf.len() {
-            match s.write_nonblocking(&buf[at..]) {
-                Ok(0) => return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into()),
-                Ok(n) => at += n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        buf.drain(..at);
-        Ok(buf.is_empty())
+        Ok(crate::websocket::write_what_fits(s, buf)?.0)
     }
 }
 
