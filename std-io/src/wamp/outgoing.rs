@@ -217,8 +217,7 @@ impl Outgoing {
                         st.closed = true;
                         drop(st);
                         self.sender.close();
-                        let st = lock(&self.state);
-                        return self.release(st);
+                        st = lock(&self.state);
                     }
                     return self.release(st);
                 }
@@ -238,8 +237,10 @@ impl Outgoing {
         let mut st = lock(&self.state);
         st.close = true;
         if !st.busy {
+            // Written (and closed) by a pump, or by the writer thread if the socket is full.
             st.busy = true;
-            self.hand_over_close(st);
+            drop(st);
+            self.pump();
             st = lock(&self.state);
         }
         let deadline = std::time::Instant::now() + FINISH_WAIT;
@@ -266,17 +267,6 @@ impl Outgoing {
         if let Some(w) = lock(&self.writer).take() {
             let _ = w.join();
         }
-    }
-
-    /// With the writing held: closes at once when nothing is left to write (the usual
-    /// end: the peer left and was answered), else lets a pump-like pass or the writer
-    /// thread write the rest and close.
-    fn hand_over_close(self: &Arc<Self>, st: MutexGuard<'_, State>) {
-        if st.closed {
-            return self.release(st);
-        }
-        drop(st);
-        self.pump();
     }
 
     /// `m` as the transport carries it: as is, or framed for batched WebSocket in `buf`.
