@@ -1,11 +1,16 @@
 //! Echoes every text and binary message back, until killed.
 //!
-//! `cargo run --release --example echo_server -- [--tls CERT.pem KEY.pem] [--versions 13,8] 127.0.0.1:9001`
+//! `cargo run --release --example echo_server -- [--tls CERT.pem KEY.pem] [--versions 13,8]
+//!  [--client-no-context-takeover] [--client-level N] 127.0.0.1:9001`
 //! (port 0 picks a free port; the bound address is printed as `listening on ADDR`).
-//! Messages up to 64 MiB; permessage-deflate accepted. With `--tls`: `wss://`, the
-//! certificate chain and key read from PEM files. `--versions`: the `Sec-WebSocket-Version`s
-//! accepted (13 alone by default; 8 lets hybi-10 clients in).
+//! Messages up to 64 MiB; every compression method this build has is accepted
+//! (permessage-deflate, -brotli, -bzip2, -snappy), the client's first offer winning. With
+//! `--tls`: `wss://`, the certificate chain and key read from PEM files. `--versions`: the
+//! `Sec-WebSocket-Version`s accepted (13 alone by default; 8 lets hybi-10 clients in).
+//! `--client-no-context-takeover` asks brotli and snappy clients not to keep context,
+//! `--client-level N` bounds bzip2 clients' level (when their offers allow it).
 
+use ferrobahn::compress::{bzip2::Bzip2Accept, BrotliAccept, TakeoverAccept};
 use ferrobahn::{tls, DeflateAccept, Error, Message, Server, ServerConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,6 +33,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|e| format!("--versions {list}: {e}"))?;
         args.drain(..2);
     }
+    let mut takeover = TakeoverAccept::default();
+    let mut bzip2 = Bzip2Accept::default();
+    loop {
+        match args.first().map(String::as_str) {
+            Some("--client-no-context-takeover") => {
+                takeover.request_no_context_takeover = true;
+                args.remove(0);
+            }
+            Some("--client-level") => {
+                let level = args.get(1).and_then(|l| l.parse().ok());
+                bzip2.request_max_compress_level = level.ok_or("--client-level needs 1..=9")?;
+                args.drain(..2);
+            }
+            _ => break,
+        }
+    }
     let addr = args
         .first()
         .cloned()
@@ -36,6 +57,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         server_name: Some("ferrobahn".into()),
         // Accept permessage-deflate offers (RFC 7692) on the client's terms.
         deflate: Some(DeflateAccept::default()),
+        // And Autobahn's other methods.
+        brotli: Some(BrotliAccept {
+            takeover,
+            ..Default::default()
+        }),
+        bzip2: Some(bzip2),
+        snappy: Some(takeover),
         tls,
         versions,
         ..Default::default()

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# permessage-deflate (RFC 7692) interop with Autobahn|Python (Twisted), both directions:
-#   1. tests/interop/autobahn_deflate_client.py  ->  our examples/echo_server (also once as a
+# Per-message compression interop with Autobahn|Python (Twisted), both directions:
+#   1. tests/interop/autobahn_compress_client.py  ->  our examples/echo_server (also once as a
 #      hybi-10 client, Sec-WebSocket-Version 8)
-#   2. our examples/deflate_check                ->  tests/interop/autobahn_echo_server.py
-# each with four offers: defaults, --no-context-takeover, --window-bits 9, --window-bits 15.
-# Then once more our deflate_check against the Autobahn server started with
+#   2. our examples/compress_check                ->  tests/interop/autobahn_echo_server.py
+# permessage-deflate with four offers: defaults, --no-context-takeover, --window-bits 9,
+# --window-bits 15; then once more our compress_check against the Autobahn server started with
 # --client-window-bits 9, so that Autobahn's zlib, with a 512-byte window, inflates what our
 # client compresses.
+#   3. permessage-brotli, -bzip2 and -snappy, both directions, context takeover kept and
+#      dropped in each direction (bzip2: the level bounded by each side instead).
 # Every run sends text and binary messages of 1 B .. 1 MiB, compressible and not, and checks
 # the echoes.
 #
-# Builds nothing: expects target/release/examples/{echo_server,deflate_check}
+# Builds nothing: expects target/release/examples/{echo_server,compress_check}
 # (cargo build --release --examples). Python: $AUTOBAHN_VENV/bin/python, else the venv of
 # scripts/venv.sh. Servers listen on 127.0.0.1, port 0 (the port is read from their
 # `listening on 127.0.0.1:PORT` line); every process started here is stopped by its PID on
@@ -21,8 +23,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 examples="${CARGO_TARGET_DIR:-target}/release/examples"
 echo_server="$examples/echo_server"
-deflate_check="$examples/deflate_check"
-for bin in "$echo_server" "$deflate_check"; do
+compress_check="$examples/compress_check"
+for bin in "$echo_server" "$compress_check"; do
     if [[ ! -x "$bin" ]]; then
         echo "interop: $bin not found; build it first: cargo build --release --examples" >&2
         exit 1
@@ -115,24 +117,71 @@ start "$logs/server-ferrobahn.log" "$echo_server" --versions 13,8 127.0.0.1:0
 for v in "${variants[@]}" "--version 8"; do
     # shellcheck disable=SC2086 # $v is zero, one or two words
     check "autobahn-client-to-ferrobahn-$(label "$v")" \
-        "$py" tests/interop/autobahn_deflate_client.py "ws://127.0.0.1:$port/" $v
+        "$py" tests/interop/autobahn_compress_client.py "ws://127.0.0.1:$port/" $v
 done
 stop "$server_pid"; forget "$server_pid"
 
-echo "== ferrobahn deflate_check -> Autobahn|Python echo server"
+echo "== ferrobahn compress_check -> Autobahn|Python echo server"
 start "$logs/server-autobahn.log" "$py" tests/interop/autobahn_echo_server.py
 for v in "${variants[@]}"; do
     # shellcheck disable=SC2086
     check "ferrobahn-client-to-autobahn-$(label "$v")" \
-        "$deflate_check" "ws://127.0.0.1:$port/" $v
+        "$compress_check" "ws://127.0.0.1:$port/" $v
 done
 stop "$server_pid"; forget "$server_pid"
 
-echo "== ferrobahn deflate_check -> Autobahn|Python echo server limiting our window to 9 bits"
+echo "== ferrobahn compress_check -> Autobahn|Python echo server limiting our window to 9 bits"
 start "$logs/server-autobahn-client-window-9.log" \
     "$py" tests/interop/autobahn_echo_server.py --client-window-bits 9
-check "ferrobahn-client-to-autobahn-client-window-9" "$deflate_check" "ws://127.0.0.1:$port/"
+check "ferrobahn-client-to-autobahn-client-window-9" "$compress_check" "ws://127.0.0.1:$port/"
 stop "$server_pid"; forget "$server_pid"
+
+# Autobahn's other methods. A variant is what the client asks of the server's direction
+# (context dropped, or for bzip2 a level bound); the servers are started once as they come
+# and once asking the client to drop context (bzip2: to stay at level 2 or below).
+methods=(brotli bzip2 snappy)
+# ("none": the offer as it comes; "=" stands for a space inside one variant.)
+client_variants() { if [[ $1 == bzip2 ]]; then echo "none --level=3"; else echo "none --no-context-takeover"; fi; }
+server_ask() { if [[ $1 == bzip2 ]]; then echo "--client-level 2"; else echo "--client-no-context-takeover"; fi; }
+# What the client checks when the server asked: brotli and snappy answer client_no_context_takeover.
+expect_ask() { if [[ $1 == bzip2 ]]; then echo ""; else echo "--expect-client-no-context-takeover"; fi; }
+
+for ask in no yes; do
+    extra=""
+    [[ $ask == yes ]] && extra="--client-no-context-takeover --client-level 2"
+    echo "== Autobahn|Python client -> ferrobahn echo_server, brotli/bzip2/snappy (server asks: $ask)"
+    # shellcheck disable=SC2086 # $extra is zero or three words
+    start "$logs/server-ferrobahn-methods-$ask.log" "$echo_server" $extra 127.0.0.1:0
+    for m in "${methods[@]}"; do
+        for v in $(client_variants "$m"); do
+            [[ $v == none ]] && v=""
+            v="${v/=/ }"
+            x=""
+            [[ $ask == yes ]] && x="$(expect_ask "$m")"
+            # shellcheck disable=SC2086
+            check "autobahn-client-to-ferrobahn-$m-$(label "$v")-ask-$ask" \
+                "$py" tests/interop/autobahn_compress_client.py "ws://127.0.0.1:$port/" --method "$m" $v $x
+        done
+    done
+    stop "$server_pid"; forget "$server_pid"
+
+    echo "== ferrobahn compress_check -> Autobahn|Python echo server, brotli/bzip2/snappy (server asks: $ask)"
+    for m in "${methods[@]}"; do
+        extra=""
+        x=""
+        if [[ $ask == yes ]]; then extra="$(server_ask "$m")"; x="$(expect_ask "$m")"; fi
+        # shellcheck disable=SC2086
+        start "$logs/server-autobahn-$m-ask-$ask.log" "$py" tests/interop/autobahn_echo_server.py --method "$m" $extra
+        for v in $(client_variants "$m"); do
+            [[ $v == none ]] && v=""
+            v="${v/=/ }"
+            # shellcheck disable=SC2086
+            check "ferrobahn-client-to-autobahn-$m-$(label "$v")-ask-$ask" \
+                "$compress_check" "ws://127.0.0.1:$port/" --method "$m" $v $x
+        done
+        stop "$server_pid"; forget "$server_pid"
+    done
+done
 
 echo "interop: $passed passed, $failed failed"
 ((failed == 0))

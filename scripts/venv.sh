@@ -42,6 +42,10 @@ PINS=(
     "numpy==2.4.6"
     "proxy.py==2.4.10"
     "trustme==1.2.1"
+    # Autobahn's permessage-brotli and permessage-snappy (imported only when present).
+    "brotli==1.2.1"
+    "python-snappy==0.7.3"
+    "cramjam==2.14.0"
 )
 
 die() { echo "venv.sh: $*" >&2; exit 1; }
@@ -74,7 +78,7 @@ stamp_text="$(printf '%s\n' "python $py_id" "${PINS[@]}")"
 venv_ok() {
     [[ -x "$venv/bin/python" && -x "$venv/bin/kosoku" && -f "$venv/.ferrobahn-stamp" ]] || return 1
     [[ "$(cat "$venv/.ferrobahn-stamp")" == "$stamp_text" ]] || return 1
-    "$venv/bin/python" -c 'import kosoku, autobahn.twisted.websocket, twisted, bjdata, proxy, trustme' >/dev/null 2>&1
+    "$venv/bin/python" -c 'import kosoku, autobahn.twisted.websocket, twisted, bjdata, proxy, trustme, brotli, snappy' >/dev/null 2>&1
 }
 
 # Serialise concurrent callers (two shells running the tests at once).

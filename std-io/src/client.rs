@@ -15,6 +15,7 @@ use ferrobahn_core::handshake::{self, ClientRequest, HandshakeError};
 use ferrobahn_core::httparse;
 use ferrobahn_core::{Role, Status};
 
+use crate::compress::{self, Compression, Offer};
 use crate::entropy;
 use crate::error::{Error, Result};
 use crate::proxy::Proxy;
@@ -22,7 +23,7 @@ use crate::proxy::Proxy;
 use crate::tls::{self, TlsClientOptions, TlsStream};
 use crate::transport::Transport;
 use crate::websocket::{Negotiated, Settings, Stream, WebSocket};
-use ferrobahn_core::deflate::{self, DeflateOffer, DeflateParams};
+use ferrobahn_core::deflate::DeflateOffer;
 
 /// Largest HTTP response head we accept.
 const MAX_HEAD: usize = 16 * 1024;
@@ -43,7 +44,7 @@ pub struct ClientBuilder {
     handshake_timeout: Duration,
     nodelay: bool,
     settings: Settings,
-    deflate: Vec<DeflateOffer>,
+    offers: Vec<Offer>,
     proxy: Option<Proxy>,
     proxy_from_env: bool,
     #[cfg(feature = "tls")]
@@ -118,7 +119,7 @@ impl ClientBuilder {
             handshake_timeout: Duration::from_secs(10),
             nodelay: true,
             settings: Settings::default(),
-            deflate: Vec::new(),
+            offers: Vec::new(),
             proxy: None,
             proxy_from_env: false,
             #[cfg(feature = "tls")]
@@ -215,33 +216,32 @@ impl ClientBuilder {
     }
 
     /// Offers permessage-deflate (RFC 7692) with these parameters; call again to add
-    /// fallback offers, in order of preference.
-    pub fn deflate(mut self, offer: DeflateOffer) -> Self {
-        self.deflate.push(offer);
+    /// fallback offers, in order of preference. Same as [`offer`](Self::offer).
+    pub fn deflate(self, offer: DeflateOffer) -> Self {
+        self.offer(offer)
+    }
+
+    /// Offers a per-message compression method (deflate, brotli, bzip2, snappy:
+    /// [`Offer`]); call again for more, in order of preference. The server picks one.
+    pub fn offer(mut self, offer: impl Into<Offer>) -> Self {
+        self.offers.push(offer.into());
         self
     }
 
     /// Checks the server's `Sec-WebSocket-Extensions` against our offers (RFC 7692 §7.1):
-    /// at most one permessage-deflate, matching one of our offers; nothing else.
-    fn deflate_response(
+    /// at most one extension, answering one of our offers of its method; nothing else.
+    fn compression_response(
         &self,
         headers: &[httparse::Header<'_>],
-    ) -> Result<Option<(DeflateParams, u8)>> {
-        let mut agreed = None;
+    ) -> Result<Option<Compression>> {
+        let mut exts = Vec::new();
         for ext in handshake::header_all(headers, "Sec-WebSocket-Extensions")
             .flat_map(handshake::extensions)
         {
-            let ext = ext?;
-            if ext.name != deflate::NAME || agreed.is_some() {
-                return Err(HandshakeError::UnexpectedExtension.into());
-            }
-            let params = self
-                .deflate
-                .iter()
-                .find_map(|o| o.accept_response(&ext).ok().map(|p| (p, o.level)));
-            agreed = Some(params.ok_or(HandshakeError::UnexpectedExtension)?);
+            exts.push(ext?);
         }
-        Ok(agreed)
+        compress::accept_response(&self.offers, exts.into_iter())
+            .map_err(|()| HandshakeError::UnexpectedExtension.into())
     }
 
     /// Connects (through the proxy, with TLS for `wss://`) and performs the handshake.
@@ -339,13 +339,7 @@ impl ClientBuilder {
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_bytes()))
             .collect();
-        let mut offers = String::new();
-        for (i, o) in self.deflate.iter().enumerate() {
-            if i > 0 {
-                offers.push_str(", ");
-            }
-            let _ = o.write(&mut offers);
-        }
+        let offers = compress::offer_header(&self.offers);
         let request = ClientRequest {
             host: &url.host_header,
             path: &url.path,
@@ -391,14 +385,9 @@ impl ClientBuilder {
                 }
                 Status::Partial => continue,
                 Status::Complete((resp, used)) => {
-                    let (deflate, deflate_level) = match self.deflate_response(resp.headers)? {
-                        Some((params, level)) => (Some(params), level),
-                        None => (None, 0),
-                    };
                     let negotiated = Negotiated {
                         protocol: resp.protocol.map(str::to_owned),
-                        deflate,
-                        deflate_level,
+                        compression: self.compression_response(resp.headers)?,
                     };
                     let leftover = head[used..].to_vec();
                     return WebSocket::from_stream(

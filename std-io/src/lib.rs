@@ -11,6 +11,8 @@
 //!          → handshake → WebSocket
 //!  keepalive thread (auto-ping, optional) ── ping ──▶ Writer;  Reader ── pong ──▶ RTT event
 //!  PreparedMessage ── Writer::write_prepared ──▶ many connections (compressed once)
+//!  compress: offers / policies → Negotiated::compression → Codec per direction
+//!            (deflate from the core; brotli, bzip2, snappy here, each a Cargo feature)
 //! ```
 //!
 //! The path of a frame: the reader thread reads socket bytes (decrypted by the
@@ -40,6 +42,7 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+pub mod compress;
 pub mod entropy;
 pub mod error;
 pub mod keepalive;
@@ -56,6 +59,7 @@ pub mod wamp;
 pub mod websocket;
 
 pub use client::{connect, ClientBuilder};
+pub use compress::{Compression, Method, Offer};
 pub use error::{Error, Result};
 pub use ferrobahn_core as core_crate;
 pub use ferrobahn_core::deflate::{ClientOffer, DeflateAccept, DeflateOffer, DeflateParams};

@@ -12,10 +12,11 @@ use ferrobahn_core::handshake::{self, Accept, HandshakeError};
 use ferrobahn_core::httparse;
 use ferrobahn_core::{Role, Status};
 
+use crate::compress;
 use crate::error::{Error, Result};
 use crate::transport::Transport;
 use crate::websocket::{Negotiated, Settings, Stream, WebSocket};
-use ferrobahn_core::deflate::{self, ClientOffer, DeflateAccept, DeflateParams};
+use ferrobahn_core::deflate::{ClientOffer, DeflateAccept, DeflateParams};
 
 /// Largest HTTP request head accepted (larger → 431).
 const MAX_HEAD: usize = 16 * 1024;
@@ -60,6 +61,19 @@ pub struct ServerConfig {
     /// callback: the index of the offer taken and the parameters to answer with (they must
     /// honour that offer), or `None` to decline. Takes precedence over `deflate`.
     pub deflate_select: Option<Arc<DeflateSelect>>,
+    /// Accept permessage-brotli offers with this policy (`None`: decline them).
+    #[cfg(feature = "brotli")]
+    pub brotli: Option<crate::compress::BrotliAccept>,
+    /// Accept permessage-bzip2 offers with this policy (`None`: decline them).
+    #[cfg(feature = "bzip2")]
+    pub bzip2: Option<crate::compress::bzip2::Bzip2Accept>,
+    /// Accept permessage-snappy offers with this policy (`None`: decline them).
+    #[cfg(feature = "snappy")]
+    pub snappy: Option<crate::compress::TakeoverAccept>,
+    /// Which method wins when a client offers several we accept: empty (the default) takes
+    /// the client's order of preference; otherwise the first method in this list that the
+    /// client offered (methods not listed are declined).
+    pub compression_order: Vec<crate::compress::Method>,
     /// Stack size of connection threads.
     pub thread_stack_size: usize,
     /// `wss://`: the TLS configuration (see [`crate::tls::server_config_from_files`]).
@@ -95,6 +109,13 @@ impl Default for ServerConfig {
             nodelay: true,
             deflate: None,
             deflate_select: None,
+            #[cfg(feature = "brotli")]
+            brotli: None,
+            #[cfg(feature = "bzip2")]
+            bzip2: None,
+            #[cfg(feature = "snappy")]
+            snappy: None,
+            compression_order: Vec::new(),
             thread_stack_size: 512 * 1024,
             #[cfg(feature = "tls")]
             tls: None,
@@ -450,11 +471,7 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_bytes()))
             .collect();
-        let (deflate, extensions) = match (&config.deflate_select, &config.deflate) {
-            (Some(select), _) => select_deflate(&req, select.as_ref()),
-            (None, Some(policy)) => choose_deflate(&req, policy),
-            (None, None) => (None, String::new()),
-        };
+        let (compression, extensions) = compress::choose(&req, config);
         let accept = req.accept();
         let mut out = vec![
             0u8;
@@ -479,16 +496,14 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
         let leftover = head[used..].to_vec();
         let peer = client_addr(stream.peer_addr(), req.headers, config.trusted_proxies);
         log::debug!(
-            "{}: WebSocket open (protocol {:?}, deflate {:?})",
+            "{}: WebSocket open (protocol {:?}, compression {:?})",
             peer.map_or_else(|| "?".to_owned(), |p| p.to_string()),
             protocol,
-            deflate
+            compression
         );
-        let deflate_level = config.deflate.map_or(1, |p| p.level);
         let negotiated = Negotiated {
             protocol,
-            deflate,
-            deflate_level,
+            compression,
         };
         let mut ws = WebSocket::from_stream(
             stream,
@@ -499,50 +514,6 @@ pub fn accept_stream<S: Stream>(mut stream: S, config: &ServerConfig) -> Result<
         )?;
         ws.set_peer_addr(peer);
         return Ok(ws);
-    }
-}
-
-/// The first permessage-deflate offer (in the client's order) that parses cleanly and that
-/// `policy` accepts, with the response header value. Malformed offers are declined, not
-/// failed (RFC 7692 §5).
-fn choose_deflate(
-    req: &handshake::ClientHandshake<'_, '_>,
-    policy: &DeflateAccept,
-) -> (Option<DeflateParams>, String) {
-    for ext in req.extensions().flatten() {
-        if ext.name != deflate::NAME {
-            continue;
-        }
-        let Ok(offer) = ClientOffer::parse(&ext) else {
-            continue;
-        };
-        if let Some(params) = policy.accept(&offer) {
-            let mut value = String::new();
-            let _ = DeflateAccept::response(&params, &offer, &mut value);
-            return (Some(params), value);
-        }
-    }
-    (None, String::new())
-}
-
-/// Offers that parse cleanly go to the callback; its choice becomes the response.
-fn select_deflate(
-    req: &handshake::ClientHandshake<'_, '_>,
-    select: &DeflateSelect,
-) -> (Option<DeflateParams>, String) {
-    let offers: Vec<ClientOffer> = req
-        .extensions()
-        .flatten()
-        .filter(|e| e.name == deflate::NAME)
-        .filter_map(|e| ClientOffer::parse(&e).ok())
-        .collect();
-    match select(&offers) {
-        Some((i, params)) if i < offers.len() => {
-            let mut value = String::new();
-            let _ = DeflateAccept::response(&params, &offers[i], &mut value);
-            (Some(params), value)
-        }
-        _ => (None, String::new()),
     }
 }
 

@@ -21,13 +21,14 @@ use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 use std::time::{Duration, Instant};
 
 use ferrobahn_core::connection::CONTROL_FRAME_MAX;
-use ferrobahn_core::deflate::{DeflateCodec, DeflateError, DeflateParams};
+use ferrobahn_core::deflate::DeflateParams;
 use ferrobahn_core::frame::RSV1;
 use ferrobahn_core::utf8::Utf8Validator;
 use ferrobahn_core::{
     CloseFrame, CloseState, Config, Connection, Event, MessageKind, OpCode, ProtocolError, Role,
 };
 
+use crate::compress::{Codec, Compression, DecompressError};
 use crate::entropy::KeyPool;
 use crate::error::{Error, Result};
 use crate::keepalive::{AutoPing, PingEvent, PingState};
@@ -139,7 +140,7 @@ pub struct Settings {
     pub max_read_buffer: usize,
     /// Buffered writes are flushed once they exceed this many bytes.
     pub write_buffer: usize,
-    /// With permessage-deflate: messages shorter than this go uncompressed.
+    /// With per-message compression: messages shorter than this go uncompressed.
     pub compress_threshold: usize,
     /// Send pings on a timer and drop a peer that stops answering (off by default).
     pub auto_ping: Option<AutoPing>,
@@ -220,8 +221,8 @@ struct Io<S> {
     stream: S,
     wbuf: Vec<u8>,
     write_limit: usize,
-    /// permessage-deflate, send direction, and its output buffer.
-    deflate: Option<DeflateCodec>,
+    /// Per-message compression, send direction, and its output buffer.
+    codec: Option<Codec>,
     scratch: Vec<u8>,
     compress_threshold: usize,
     /// A message sent in compressed frames is open (its first frame had RSV1).
@@ -288,6 +289,8 @@ pub(crate) fn try_lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
 
 /// Writes from the front of `buf` what `stream` takes without blocking and removes it.
 /// `Ok((all written, bytes written))`; the router's pumps (WebSocket and RawSocket) use it.
+// Used by the router (feature `wamp`).
+#[cfg_attr(not(feature = "wamp"), allow(dead_code))]
 pub(crate) fn write_what_fits<S: Stream>(
     stream: &mut S,
     buf: &mut Vec<u8>,
@@ -379,7 +382,7 @@ impl<S: Stream> Shared<S> {
             log::trace!(target: "ferrobahn::frames", "out: {kind:?} message, {} bytes", payload.len());
         }
         if compress && payload.len() >= io.compress_threshold {
-            if let Some(codec) = io.deflate.as_mut() {
+            if let Some(codec) = io.codec.as_mut() {
                 let mut packed = std::mem::take(&mut io.scratch);
                 packed.clear();
                 codec.compress(payload, &mut packed);
@@ -515,7 +518,7 @@ enum Raw {
         message_start: bool,
         fin: bool,
         len: u64,
-        /// RSV1 on the message's first frame: permessage-deflate compressed it.
+        /// RSV1 on the message's first frame: per-message compression compressed it.
         compressed: bool,
     },
     Data(usize, usize),
@@ -561,8 +564,8 @@ pub struct Reader<S: Stream = crate::transport::Transport> {
     msg: Vec<u8>,
     msg_kind: MessageKind,
     finished: bool,
-    /// permessage-deflate, receive direction.
-    inflate: Option<DeflateCodec>,
+    /// Per-message compression, receive direction.
+    inflate: Option<Codec>,
     /// The current message is compressed.
     compressed: bool,
     /// Validates inflated text (the core validates only what it sees on the wire).
@@ -591,7 +594,7 @@ pub struct WebSocket<S: Stream = crate::transport::Transport> {
     reader: Reader<S>,
     writer: Writer<S>,
     protocol: Option<String>,
-    deflate: Option<DeflateParams>,
+    compression: Option<Compression>,
     peer: Option<std::net::SocketAddr>,
     channel_binding: Option<[u8; 32]>,
 }
@@ -601,10 +604,8 @@ pub struct WebSocket<S: Stream = crate::transport::Transport> {
 pub struct Negotiated {
     /// The subprotocol.
     pub protocol: Option<String>,
-    /// permessage-deflate parameters, when it was accepted.
-    pub deflate: Option<DeflateParams>,
-    /// Our compression level (0..=9) from the offer or policy that was used.
-    pub deflate_level: u8,
+    /// The per-message compression agreed on (deflate, brotli, bzip2 or snappy), if any.
+    pub compression: Option<Compression>,
 }
 
 impl<S: Stream> WebSocket<S> {
@@ -623,9 +624,9 @@ impl<S: Stream> WebSocket<S> {
         stream.set_read_timeout(settings.read_timeout)?;
         let mut config = settings.config;
         let is_client = role == Role::Client;
-        let codec = |params| DeflateCodec::new(params, is_client, negotiated.deflate_level);
-        if negotiated.deflate.is_some() {
-            // permessage-deflate claims RSV1 on a message's first frame (RFC 7692 §6).
+        let codec = |agreed| Codec::new(&agreed, is_client);
+        if negotiated.compression.is_some() {
+            // Every per-message compression claims RSV1 on a message's first frame (RFC 7692 §6).
             config.message_rsv |= RSV1;
             config.transform_on_rsv = true;
         }
@@ -644,7 +645,7 @@ impl<S: Stream> WebSocket<S> {
                 stream: write_half,
                 wbuf: Vec::new(),
                 write_limit: settings.write_buffer,
-                deflate: negotiated.deflate.map(codec),
+                codec: negotiated.compression.map(codec),
                 scratch: Vec::new(),
                 compress_threshold: settings.compress_threshold,
                 compressing: false,
@@ -683,7 +684,7 @@ impl<S: Stream> WebSocket<S> {
                 msg: Vec::new(),
                 msg_kind: MessageKind::Binary,
                 finished: false,
-                inflate: negotiated.deflate.map(codec),
+                inflate: negotiated.compression.map(codec),
                 compressed: false,
                 utf8: Utf8Validator::new(),
                 inflated: Vec::new(),
@@ -691,7 +692,7 @@ impl<S: Stream> WebSocket<S> {
             },
             writer: Writer { shared },
             protocol: negotiated.protocol,
-            deflate: negotiated.deflate,
+            compression: negotiated.compression,
             peer,
             channel_binding,
         })
@@ -715,7 +716,12 @@ impl<S: Stream> WebSocket<S> {
 
     /// The permessage-deflate parameters agreed in the handshake, if any.
     pub fn deflate(&self) -> Option<&DeflateParams> {
-        self.deflate.as_ref()
+        self.compression.as_ref().and_then(Compression::deflate)
+    }
+
+    /// The per-message compression agreed in the handshake, if any.
+    pub fn compression(&self) -> Option<&Compression> {
+        self.compression.as_ref()
     }
 
     /// The subprotocol agreed in the handshake.
@@ -811,8 +817,12 @@ impl<S: Stream> Writer<S> {
         let sh = &*self.shared;
         sh.with_io(|io| {
             let payload: &[u8] = &msg.payload;
-            let codec = match io.deflate.as_ref() {
-                Some(c) if payload.len() >= io.compress_threshold => c,
+            let codec = match io.codec.as_ref() {
+                Some(Codec::Deflate(c)) if payload.len() >= io.compress_threshold => c,
+                // Other methods: every connection compresses for itself.
+                Some(_) if payload.len() >= io.compress_threshold => {
+                    return sh.encode(io, msg.kind, payload, true);
+                }
                 _ => {
                     sh.count_app_part(payload.len(), true);
                     return sh.encode_frames(io, msg.kind, 0, payload);
@@ -846,13 +856,15 @@ impl<S: Stream> Writer<S> {
     /// written yet). `Ok(false)`: not queued; send it the ordinary way. With
     /// [`try_flush`](Self::try_flush), lets a router hand messages to many connections from
     /// one thread and leave only the slow ones to a thread that may block.
+    // Used by the router (feature `wamp`).
+    #[cfg_attr(not(feature = "wamp"), allow(dead_code))]
     pub(crate) fn try_queue(&self, kind: MessageKind, payload: &[u8]) -> Result<bool> {
         let sh = &*self.shared;
         let mut io = match try_lock(&sh.io) {
             Some(io) => io,
             None => return Ok(false),
         };
-        if io.deflate.is_some() || !io.stream.can_write_nonblocking() {
+        if io.codec.is_some() || !io.stream.can_write_nonblocking() {
             return Ok(false);
         }
         // Every frame's header counted (auto-fragmentation): encoding must not reach the
@@ -869,6 +881,8 @@ impl<S: Stream> Writer<S> {
 
     /// Queues a ping only if that cannot block (another thread holds the write side:
     /// `Ok(false)`). See [`try_queue`](Self::try_queue).
+    // Used by the router (feature `wamp`).
+    #[cfg_attr(not(feature = "wamp"), allow(dead_code))]
     pub(crate) fn try_ping(&self, payload: &[u8]) -> Result<bool> {
         let sh = &*self.shared;
         let mut io = match try_lock(&sh.io) {
@@ -898,6 +912,8 @@ impl<S: Stream> Writer<S> {
     /// Writes what is buffered as far as the socket takes it now. `Ok(true)`: all of it;
     /// `Ok(false)`: some is left (or another thread holds the write side) for
     /// [`flush`](Self::flush) from a thread that may block.
+    // Used by the router (feature `wamp`).
+    #[cfg_attr(not(feature = "wamp"), allow(dead_code))]
     pub(crate) fn try_flush(&self) -> io::Result<bool> {
         let sh = &*self.shared;
         let mut io = match try_lock(&sh.io) {
@@ -957,11 +973,11 @@ impl<S: Stream> Writer<S> {
         })
     }
 
-    /// Frame API with permessage-deflate: `payload` is the next part of a message whose
-    /// frames carry its compressed bytes (the first frame has RSV1; `fin` flushes the
-    /// compressor and ends the message). A frame holds what the compressor has produced so
+    /// Frame API with per-message compression (any method): `payload` is the next part of a
+    /// message whose frames carry its compressed bytes (the first frame has RSV1; `fin`
+    /// flushes the compressor and ends the message). A frame holds what the compressor has produced so
     /// far, which may be less than `payload` (or nothing, before `fin`): the peer sees the
-    /// message's frames, not these parts. Without deflate negotiated this is
+    /// message's frames, not these parts. Without compression negotiated this is
     /// [`write_frame`](Self::write_frame).
     pub fn write_frame_compressed(
         &self,
@@ -972,7 +988,7 @@ impl<S: Stream> Writer<S> {
         let sh = &*self.shared;
         sh.count_app_part(payload.len(), fin);
         sh.with_io(|io| {
-            if io.deflate.is_none() {
+            if io.codec.is_none() {
                 return sh.encode_frame(io, kind, fin, 0, payload);
             }
             if !io.compressing && sh.state().conn.is_sending() {
@@ -980,7 +996,7 @@ impl<S: Stream> Writer<S> {
             }
             let mut packed = std::mem::take(&mut io.scratch);
             packed.clear();
-            if let Some(codec) = io.deflate.as_mut() {
+            if let Some(codec) = io.codec.as_mut() {
                 codec.compress_part(payload, &mut packed, fin);
             }
             let rsv = if io.compressing { 0 } else { RSV1 };
@@ -994,7 +1010,7 @@ impl<S: Stream> Writer<S> {
     }
 
     /// Streaming send: a message written through [`std::io::Write`], one frame per `write`
-    /// call, ended by [`MessageWriter::finish`]. With `compress` and permessage-deflate
+    /// call, ended by [`MessageWriter::finish`]. With `compress` and per-message compression
     /// negotiated, the frames carry the compressed stream ([`write_frame_compressed`](Self::write_frame_compressed)).
     /// A text message is checked for UTF-8 across the pieces; an invalid piece is refused
     /// before anything of it is sent.
@@ -1242,7 +1258,7 @@ impl<S: Stream> Reader<S> {
         let codec = self
             .inflate
             .as_mut()
-            .ok_or(Error::InvalidState("no deflate"))?;
+            .ok_or(Error::InvalidState("no compression"))?;
         let r = codec.decompress(&self.rbuf[a..b], out, limit);
         self.after_inflate(r, &out[before..])
     }
@@ -1253,7 +1269,7 @@ impl<S: Stream> Reader<S> {
         let codec = self
             .inflate
             .as_mut()
-            .ok_or(Error::InvalidState("no deflate"))?;
+            .ok_or(Error::InvalidState("no compression"))?;
         let r = codec.finish(out, limit);
         self.after_inflate(r, &out[before..])?;
         if self.msg_kind == MessageKind::Text && self.utf8.finish().is_err() {
@@ -1264,11 +1280,11 @@ impl<S: Stream> Reader<S> {
 
     fn after_inflate(
         &mut self,
-        r: std::result::Result<(), DeflateError>,
+        r: std::result::Result<(), DecompressError>,
         new: &[u8],
     ) -> Result<()> {
         match r {
-            Err(DeflateError::TooLarge) => {
+            Err(DecompressError::TooLarge) => {
                 return Err(self.fail_with(ProtocolError::MessageTooLarge))
             }
             Err(_) => return Err(self.fail_with(ProtocolError::Extension)),

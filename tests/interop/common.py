@@ -1,6 +1,6 @@
 """The message set both interop directions send: sizes 1 B .. 1 MiB, for each size text and
 binary, compressible (JSON-like records) and incompressible (random bytes; random ASCII
-letters for text). The Rust side (examples/deflate_check.rs) sends the same kinds and sizes."""
+letters for text). The Rust side (examples/compress_check.rs) sends the same kinds and sizes."""
 import random
 
 SIZES = [1, 100, 1024, 64 * 1024, 1 << 20]

@@ -1,10 +1,15 @@
-"""Autobahn|Python (Twisted) permessage-deflate client, for interop tests.
+"""Autobahn|Python (Twisted) per-message compression client, for interop tests.
 
-    python autobahn_deflate_client.py ws://127.0.0.1:PORT [--no-context-takeover] [--window-bits N] [--version 8]
+    python autobahn_compress_client.py ws://127.0.0.1:PORT [--method M] [--no-context-takeover]
+        [--window-bits N] [--level N] [--expect-client-no-context-takeover] [--version 8]
 
-Offers PerMessageDeflateOffer(accept_no_context_takeover=True, accept_max_window_bits=True,
-request_no_context_takeover=..., request_max_window_bits=N), checks the server accepted it and
-honoured the requests, sends the message set of common.py (text and binary, 1 B .. 1 MiB,
+Offers one method (`--method`: deflate (default), brotli, bzip2, snappy) the way Autobahn's
+classes do: PerMessageDeflateOffer(accept_no_context_takeover=True, accept_max_window_bits=True,
+request_no_context_takeover=..., request_max_window_bits=N); PerMessageBrotliOffer /
+PerMessageSnappyOffer(accept_no_context_takeover=True, request_no_context_takeover=...);
+PerMessageBzip2Offer(accept_max_compress_level=True, request_max_compress_level=--level).
+Checks the server accepted it and honoured the requests (and, with
+--expect-client-no-context-takeover, asked us not to keep context either), sends the message set of common.py (text and binary, 1 B .. 1 MiB,
 compressible and not) one at a time, and compares every echo. `--version 8` speaks hybi-10
 (`Sec-WebSocket-Version: 8`, the origin in `Sec-WebSocket-Origin`). Prints the agreed parameters
 and `N passed, M failed`; exits with 1 on any failure.
@@ -19,9 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from autobahn.twisted.websocket import (WebSocketClientFactory,  # noqa: E402
                                         WebSocketClientProtocol, connectWS)
 from autobahn.websocket.protocol import WebSocketProtocol  # noqa: E402
-from autobahn.websocket.compress import (PerMessageDeflateOffer,  # noqa: E402
-                                         PerMessageDeflateResponse,
-                                         PerMessageDeflateResponseAccept)
+from autobahn.websocket import compress  # noqa: E402
 from twisted.internet import reactor  # noqa: E402
 
 from common import MAX_MESSAGE, messages  # noqa: E402
@@ -42,7 +45,14 @@ def main():
     ap.add_argument("--no-context-takeover", action="store_true")
     ap.add_argument("--window-bits", type=int, default=0, choices=[0] + list(range(9, 16)))
     ap.add_argument("--version", type=int, default=13, choices=[8, 13])
+    ap.add_argument("--method", default="deflate", choices=["deflate", "brotli", "bzip2", "snappy"])
+    ap.add_argument("--level", type=int, default=0, choices=range(0, 10))
+    ap.add_argument("--expect-client-no-context-takeover", action="store_true")
     args = ap.parse_args()
+    cls = {"deflate": "Deflate", "brotli": "Brotli", "bzip2": "Bzip2", "snappy": "Snappy"}[args.method]
+    Offer = getattr(compress, f"PerMessage{cls}Offer")
+    Response = getattr(compress, f"PerMessage{cls}Response")
+    ResponseAccept = getattr(compress, f"PerMessage{cls}ResponseAccept")
 
     todo = messages()
     total = len(todo)
@@ -50,22 +60,30 @@ def main():
 
     def accept_response(response):
         """Accept the server's answer only when it honours what we asked for."""
-        if not isinstance(response, PerMessageDeflateResponse):
+        if not isinstance(response, Response):
             result.error = f"unexpected extension response {response!r}"
             return None
-        if args.no_context_takeover and not response.server_no_context_takeover:
+        takeover = args.method != "bzip2"
+        if takeover and args.no_context_takeover and not response.server_no_context_takeover:
             result.error = f"server_no_context_takeover requested, not granted: {response!r}"
+            return None
+        if (takeover and args.expect_client_no_context_takeover
+                and not response.client_no_context_takeover):
+            result.error = f"the server did not ask for client_no_context_takeover: {response!r}"
+            return None
+        if args.level and response.server_max_compress_level != args.level:
+            result.error = f"server_max_compress_level={args.level} requested, not echoed: {response!r}"
             return None
         if args.window_bits and not 9 <= response.server_max_window_bits <= args.window_bits:
             result.error = (f"server_max_window_bits<={args.window_bits} requested, "
                             f"not granted: {response!r}")
             return None
-        return PerMessageDeflateResponseAccept(response)
+        return ResponseAccept(response)
 
     class Checker(WebSocketClientProtocol):
         def onOpen(self):
             if self._perMessageCompress is None:
-                result.error = "the server did not accept permessage-deflate"
+                result.error = f"the server did not accept permessage-{args.method}"
                 self.sendClose(1000)
                 return
             # Autobahn's `version` is the hybi draft; the header carries its protocol version.
@@ -109,10 +127,16 @@ def main():
             if reactor.running:
                 reactor.stop()
 
-    offer = PerMessageDeflateOffer(accept_no_context_takeover=True,
-                                   accept_max_window_bits=True,
-                                   request_no_context_takeover=args.no_context_takeover,
-                                   request_max_window_bits=args.window_bits)
+    if args.method == "deflate":
+        offer = Offer(accept_no_context_takeover=True,
+                      accept_max_window_bits=True,
+                      request_no_context_takeover=args.no_context_takeover,
+                      request_max_window_bits=args.window_bits)
+    elif args.method == "bzip2":
+        offer = Offer(accept_max_compress_level=True, request_max_compress_level=args.level)
+    else:
+        offer = Offer(accept_no_context_takeover=True,
+                      request_no_context_takeover=args.no_context_takeover)
     class Factory(WebSocketClientFactory):
         def clientConnectionFailed(self, connector, reason):
             result.error = f"cannot connect: {reason.getErrorMessage()}"
