@@ -221,9 +221,21 @@ impl Codec {
         }
     }
 
-    /// Compresses a whole message into one stream.
+    /// Compresses a whole message into one stream. The level is bzip2's block size (100 KB
+    /// per step): a message that fits a smaller block gets that block and the same output
+    /// but for the header digit, without setting up (and zeroing) ~8 MB of level-9 state,
+    /// and the peer's decompressor allocates for the small block too.
     pub(crate) fn compress(&mut self, payload: &[u8], out: &mut Vec<u8>) {
+        let fits = payload.len().div_ceil(100_000).clamp(1, 9) as u8;
+        self.start(self.level.min(fits));
         self.compress_part(payload, out, true);
+    }
+
+    fn start(&mut self, level: u8) {
+        self.tx = Some(Box::new(Compress::new(
+            bzip2::Compression::new(u32::from(level)),
+            30,
+        )));
     }
 
     /// Compresses the next part of a message; `fin` ends its stream.
