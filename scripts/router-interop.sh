@@ -86,6 +86,26 @@ for ser in json msgpack cbor ubjson json.batched msgpack.batched cbor.batched; d
     done
 done
 
+# The same feature checks with each compression method on the WebSocket connections (a
+# router configured to accept them all; Autobahn|Python offers one at a time).
+printf 'listen = "127.0.0.1:0"\ncompression = ["brotli", "bzip2", "snappy", "deflate"]\n' \
+    >"$logs/router-compress.toml"
+start_router "$logs/router-compress.log" --config "$logs/router-compress.toml"
+router_c=$router_pid
+for method in brotli bzip2 snappy; do
+    for ser in json msgpack; do
+        if ! timeout 90 "$venv/bin/python" tests/router_py/features.py "ws://127.0.0.1:$router_port/ws" \
+            "$ser" "$method" >"$logs/features-$ser-$method.log" 2>"$logs/features-$ser-$method.err"; then
+            cat "$logs/features-$ser-$method.log" >&2
+            tail -20 "$logs/features-$ser-$method.err" >&2
+            echo "router-interop.sh: Autobahn|Python feature checks failed ($ser, permessage-$method)" >&2
+            exit 1
+        fi
+        echo "ok   Autobahn|Python, $ser over ws with permessage-$method: $(grep -c '^ok' "$logs/features-$ser-$method.log") router feature checks"
+    done
+done
+kill "$router_c" 2>/dev/null || true
+
 # `ferrobahn register --exec`: a shell command as a procedure (arguments as JSON on its
 # standard input, its output the result; a failing command is a WAMP error).
 "$bin" register "ws://127.0.0.1:$port/ws" com.cmd.wrap --exec 'read -r x; echo "{\"got\": $x}"' \

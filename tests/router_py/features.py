@@ -1,7 +1,12 @@
 """Autobahn|Python sessions exercising our router's WAMP features (scripts/router-interop.sh
 runs it for each serializer over WebSocket and RawSocket).
 
-    python features.py URL SERIALIZER
+    python features.py URL SERIALIZER [COMPRESSION]
+
+COMPRESSION (WebSocket only): brotli, bzip2, snappy or deflate. Autobahn's ApplicationRunner
+always offers permessage-deflate; with this argument it offers that method instead (its
+module's offer/response classes are swapped for the method's), and each session checks the
+router agreed to it.
 
 Two sessions (A and B) on realm1: progressive call results, call cancel and timeout (router
 side), pattern-based registrations (exact beats prefix beats wildcard) and subscriptions,
@@ -18,6 +23,15 @@ from autobahn.asyncio.wamp import ApplicationRunner, ApplicationSession
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer, UBJSONSerializer
 from autobahn.wamp.types import CallDetails, CallOptions, PublishOptions, RegisterOptions, SubscribeOptions
+
+COMPRESSION = sys.argv[3] if len(sys.argv) > 3 else None
+if COMPRESSION:
+    import autobahn.asyncio.wamp as runner_module
+    from autobahn.websocket import compress
+
+    cls = {"deflate": "Deflate", "brotli": "Brotli", "bzip2": "Bzip2", "snappy": "Snappy"}[COMPRESSION]
+    for kind in ("Offer", "Response", "ResponseAccept"):
+        setattr(runner_module, f"PerMessageDeflate{kind}", getattr(compress, f"PerMessage{cls}{kind}"))
 
 result = {"code": 1}
 sessions = []
@@ -147,6 +161,14 @@ class Quiet(ApplicationSession):
 
 class Peer(ApplicationSession):
     async def onJoin(self, details):
+        if COMPRESSION:
+            pmce = getattr(self._transport, "_perMessageCompress", None)
+            agreed = getattr(pmce, "EXTENSION_NAME", None)
+            if agreed != f"permessage-{COMPRESSION}":
+                print(f"FAIL compression: agreed {agreed!r}, not permessage-{COMPRESSION}", flush=True)
+                asyncio.get_event_loop().stop()
+                return
+            ok(f"permessage-{COMPRESSION} agreed", True)
         sessions.append(self)
         if len(sessions) == 2:
             both.set()

@@ -37,6 +37,11 @@ struct File {
     /// as in Crossbar: each compressing connection holds a compressor's state).
     #[serde(default)]
     deflate: bool,
+    /// Per-message compression methods accepted on WebSocket connections, in the router's
+    /// order of preference: "deflate", "brotli", "bzip2", "snappy" (`deflate = true` is
+    /// `compression = ["deflate"]`).
+    #[serde(default)]
+    compression: Vec<String>,
     /// `strict` or `loose` (the default, as Crossbar).
     uri_check: Option<String>,
     tls: Option<Tls>,
@@ -205,8 +210,44 @@ pub fn parse(text: &str, base: &Path) -> Result<RouterOptions, ConfigError> {
     if let Some(q) = f.queue {
         o.queue = q;
     }
-    if f.deflate {
-        o.websocket.deflate = Some(ferrobahn::DeflateAccept::default());
+    let mut methods = f.compression;
+    if f.deflate && !methods.iter().any(|m| m == "deflate") {
+        methods.push("deflate".into());
+    }
+    for name in &methods {
+        use ferrobahn::compress::Method;
+        let ws = &mut o.websocket;
+        let m = match name.as_str() {
+            "deflate" => {
+                ws.deflate = Some(ferrobahn::DeflateAccept::default());
+                Method::Deflate
+            }
+            #[cfg(feature = "brotli")]
+            "brotli" => {
+                ws.brotli = Some(Default::default());
+                Method::Brotli
+            }
+            #[cfg(feature = "bzip2")]
+            "bzip2" => {
+                ws.bzip2 = Some(Default::default());
+                Method::Bzip2
+            }
+            #[cfg(feature = "snappy")]
+            "snappy" => {
+                ws.snappy = Some(Default::default());
+                Method::Snappy
+            }
+            other => {
+                return Err(ConfigError(format!(
+                    "compression: {other:?} is not one of {:?} (this build)",
+                    Method::available()
+                        .iter()
+                        .map(|m| m.name().trim_start_matches("permessage-"))
+                        .collect::<Vec<_>>()
+                )))
+            }
+        };
+        ws.compression_order.push(m);
     }
     if let Some(ms) = f.handshake_timeout_ms {
         o.handshake_timeout = Duration::from_millis(ms);
@@ -411,5 +452,21 @@ mod tests {
         assert_eq!(o.ping_interval, None);
         let o = parse("ping_interval_ms = 250", Path::new(".")).unwrap();
         assert_eq!(o.ping_interval, Some(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn compression_methods_are_accepted_in_the_configured_order() {
+        use ferrobahn::compress::Method;
+        let o = parse("compression = [\"snappy\", \"deflate\"]", Path::new(".")).unwrap();
+        assert_eq!(
+            o.websocket.compression_order,
+            [Method::Snappy, Method::Deflate]
+        );
+        assert!(o.websocket.snappy.is_some() && o.websocket.deflate.is_some());
+        assert!(o.websocket.brotli.is_none());
+        let o = parse("deflate = true", Path::new(".")).unwrap();
+        assert_eq!(o.websocket.compression_order, [Method::Deflate]);
+        let e = parse("compression = [\"lzma\"]", Path::new(".")).unwrap_err();
+        assert!(e.0.contains("lzma"), "{}", e.0);
     }
 }

@@ -5,8 +5,8 @@
 //! ```text
 //!   under the router lock:  push(messages) ─▶ queue (bounded: beyond it, a slow consumer)
 //!   after it, same thread:  pump ─▶ Sender::try_queue + try_flush (never blocks)
-//!                             └─ socket full, TLS, deflate, a close ─▶ hand off ─┐
-//!   writer thread (started the first time it is needed):  flush, write the queue ◀┘
+//!                             └─ socket full, TLS, compression, a close ─▶ hand off ─┐
+//!   writer thread (started the first time it is needed):  flush, write the queue ◀────┘
 //! ```
 //!
 //! The router's keepalive goes the same way: [`Outgoing::keepalive`] queues a transport

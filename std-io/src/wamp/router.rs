@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Threads: one per connection, plus a writer thread for a connection whose socket once
-//! did not take what the router had for it (and for TLS and permessage-deflate, which are
+//! did not take what the router had for it (and for TLS and per-message compression, which are
 //! written by it always): a slow socket never blocks the router or other sessions, and a
 //! fast one costs no thread hand-off (see [`super::outgoing`]). Actions are queued while
 //! the router lock is held, so every session sees messages in the order the router decided
@@ -536,8 +536,8 @@ fn serve_tcp(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
         protocol: ws.protocol().unwrap_or("").into(),
         channel_binding: ws.channel_binding(),
     };
-    let writer_stack = if ws.deflate().is_some() {
-        DEFLATE_WRITER_STACK
+    let writer_stack = if ws.compression().is_some() {
+        COMPRESS_WRITER_STACK
     } else {
         WRITER_STACK
     };
@@ -615,10 +615,11 @@ struct Joined {
 /// The stack of a writer thread that does not compress.
 const WRITER_STACK: usize = 64 * 1024;
 
-/// The stack of a writer thread that compresses (permessage-deflate): miniz_oxide's
-/// compressor (about 300 KiB) is built on the stack before it is boxed, at least in debug
-/// builds; 64 KiB overflowed and took the whole router down. Only touched pages cost memory.
-const DEFLATE_WRITER_STACK: usize = 1024 * 1024;
+/// The stack of a writer thread that compresses (any method): miniz_oxide's compressor
+/// (about 300 KiB) is built on the stack before it is boxed, at least in debug builds; 64 KiB
+/// overflowed and took the whole router down. brotli keeps 8 KiB of buffers on the stack.
+/// Only touched pages cost memory.
+const COMPRESS_WRITER_STACK: usize = 1024 * 1024;
 
 /// Serves one joined transport until it ends, on a thread of its own: the handshake's
 /// thread ends here, and the pages its deeper frames touched (HTTP parsing, TLS, the
