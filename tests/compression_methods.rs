@@ -207,3 +207,61 @@ fn bombs_close_with_1009_for_every_method() {
         }
     }
 }
+
+/// A raw client (no library on our side): the handshake offering `extension`, then one
+/// masked binary frame with RSV1 set and `payload`; returns the server's close code.
+fn raw_compressed_frame(port: u16, extension: &str, payload: &[u8]) -> u16 {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Extensions: {extension}\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut b).unwrap();
+        head.push(b[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    assert!(
+        head.contains(extension.split(';').next().unwrap()),
+        "{head}"
+    );
+    // FIN + RSV1 + binary; masked with a zero key, so the payload goes as it is.
+    let mut frame = vec![0xC2, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+    frame.extend_from_slice(payload);
+    s.write_all(&frame).unwrap();
+    let mut close = [0u8; 4];
+    s.read_exact(&mut close).unwrap();
+    assert_eq!(close[0], 0x88, "a close frame");
+    u16::from_be_bytes([close[2], close[3]])
+}
+
+#[test]
+fn corrupt_compressed_data_closes_with_1002_for_every_method() {
+    let (port, rx) = echo(all_methods(Vec::new()));
+    for (extension, garbage) in [
+        ("permessage-brotli", &b"\xff\xff\xff\xff not brotli"[..]),
+        ("permessage-bzip2", b"BZh9 not bzip2 at all"),
+        // An unskippable reserved chunk type.
+        ("permessage-snappy", b"\x02\x01\x00\x00x"),
+        // A data chunk whose CRC does not match.
+        ("permessage-snappy", b"\x01\x05\x00\x00\x00\x00\x00\x00x"),
+    ] {
+        assert_eq!(
+            raw_compressed_frame(port, extension, garbage),
+            1002,
+            "{extension}"
+        );
+        let served = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert!(
+            matches!(served, Err(Error::Protocol(ProtocolError::Extension))),
+            "{extension}: {served:?}"
+        );
+    }
+}

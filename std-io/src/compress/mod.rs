@@ -18,13 +18,14 @@
 //! | `permessage-snappy` | `snappy` | snap, crc32c | Snappy framing format chunks |
 //!
 //! The three non-RFC methods are Autobahn's; their parameters and wire formats follow
-//! Autobahn|Python 26 (`autobahn/websocket/compress_*.py`), checked against it in
-//! `tests/interop/autobahn_compress.py`. They live here rather than in the `no_std` core
+//! Autobahn|Python 26 (`autobahn/websocket/compress_*.py`), checked against it both ways by
+//! `scripts/interop.sh` (`tests/interop/autobahn_compress_client.py`,
+//! `tests/interop/autobahn_echo_server.py`, `examples/compress_check.rs`). They live here rather than in the `no_std` core
 //! because their crates need `std` (brotli's and bzip2's allocators, snap's API).
 //!
 //! Every decompressor writes into the caller's buffer and stops one byte past the message
 //! limit (`max_message_payload`): the connection then closes with 1009. Corrupt or truncated
-//! data closes it with 1007 like deflate's.
+//! data closes it with 1002 (an extension error), as for deflate.
 
 #[cfg(feature = "brotli")]
 pub mod brotli;
@@ -410,7 +411,7 @@ impl Default for BrotliAccept {
 /// Why a compressed message could not be decompressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecompressError {
-    /// Corrupt or truncated data (→ close 1007).
+    /// Corrupt or truncated data (→ close 1002).
     Corrupt,
     /// The message would pass the size limit (→ close 1009).
     TooLarge,
