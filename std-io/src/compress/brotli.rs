@@ -17,7 +17,7 @@ use std::io::Write;
 use brotli::enc::{BrotliEncoderParams, StandardAlloc};
 use brotli::{BrotliDecompressStream, BrotliResult, BrotliState, CompressorWriter};
 
-use super::DecompressError;
+use super::{decode_stream, end_stream, DecompressError, Step};
 
 /// The extension token.
 pub const NAME: &str = "permessage-brotli";
@@ -102,57 +102,37 @@ impl Codec {
             s.large_window = false;
             s
         });
-        let mut input = input;
-        loop {
-            if self.rx_done {
-                // Bytes after the end of the stream.
-                return if input.is_empty() {
-                    Ok(())
-                } else {
-                    Err(DecompressError::Corrupt)
-                };
-            }
-            let at = out.len();
-            // Never more than one byte past the limit: that byte proves the limit is passed.
-            let room = (input.len() * 4)
-                .clamp(4096, 256 * 1024)
-                .min(limit.saturating_sub(at).saturating_add(1));
-            out.resize(at + room, 0);
+        decode_stream(&mut self.rx_done, input, out, limit, |input, room| {
             let (mut avail_in, mut in_off) = (input.len(), 0);
-            let (mut avail_out, mut out_off, mut total) = (room, at, 0);
+            let (mut avail_out, mut out_off, mut total) = (room.len(), 0, 0);
             let r = BrotliDecompressStream(
                 &mut avail_in,
                 &mut in_off,
                 input,
                 &mut avail_out,
                 &mut out_off,
-                out,
+                room,
                 &mut total,
                 st,
             );
-            out.truncate(out_off);
-            input = &input[in_off..];
-            if out.len() > limit {
-                return Err(DecompressError::TooLarge);
-            }
-            match r {
-                BrotliResult::ResultSuccess => self.rx_done = true,
-                BrotliResult::NeedsMoreInput => return Ok(()),
-                BrotliResult::NeedsMoreOutput => {}
+            let (end, more_output) = match r {
+                BrotliResult::ResultSuccess => (true, false),
+                BrotliResult::NeedsMoreInput => (false, false),
+                BrotliResult::NeedsMoreOutput => (false, true),
                 BrotliResult::ResultFailure => return Err(DecompressError::Corrupt),
-            }
-        }
+            };
+            Ok(Step {
+                used: in_off,
+                made: out_off,
+                end,
+                more_output,
+            })
+        })
     }
 
     /// Ends a message: its stream must be complete. The next message starts a new one.
     pub(crate) fn finish(&mut self) -> Result<(), DecompressError> {
-        let done = std::mem::take(&mut self.rx_done);
-        self.rx = None;
-        if done {
-            Ok(())
-        } else {
-            Err(DecompressError::Corrupt)
-        }
+        end_stream(&mut self.rx_done, &mut self.rx)
     }
 }
 

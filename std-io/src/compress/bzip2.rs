@@ -17,7 +17,7 @@ use bzip2::{Action, Compress, Decompress, Status};
 use ferrobahn_core::deflate::NegotiationError;
 use ferrobahn_core::handshake::ExtensionOffer;
 
-use super::DecompressError;
+use super::{decode_stream, end_stream, DecompressError, Step};
 
 /// The extension token.
 pub const NAME: &str = "permessage-bzip2";
@@ -276,58 +276,33 @@ impl Codec {
     /// Decompresses a piece of a message onto `out`, failing once `out` would pass `limit`.
     pub(crate) fn decompress(
         &mut self,
-        mut input: &[u8],
+        input: &[u8],
         out: &mut Vec<u8>,
         limit: usize,
     ) -> Result<(), DecompressError> {
         let d = self
             .rx
             .get_or_insert_with(|| Box::new(Decompress::new(false)));
-        loop {
-            if self.rx_done {
-                return if input.is_empty() {
-                    Ok(())
-                } else {
-                    Err(DecompressError::Corrupt)
-                };
-            }
-            if input.is_empty() {
-                return Ok(());
-            }
-            let at = out.len();
-            let room = (input.len() * 4)
-                .clamp(4096, 256 * 1024)
-                .min(limit.saturating_sub(at).saturating_add(1));
-            out.resize(at + room, 0);
+        decode_stream(&mut self.rx_done, input, out, limit, |input, room| {
             let (in0, out0) = (d.total_in(), d.total_out());
-            let r = d.decompress(input, &mut out[at..]);
-            let (used, made) = (
-                (d.total_in() - in0) as usize,
-                (d.total_out() - out0) as usize,
-            );
-            out.truncate(at + made);
-            input = &input[used..];
-            if out.len() > limit {
-                return Err(DecompressError::TooLarge);
-            }
+            let r = d.decompress(input, room);
+            let used = (d.total_in() - in0) as usize;
+            let made = (d.total_out() - out0) as usize;
             match r {
-                Ok(Status::StreamEnd) => self.rx_done = true,
-                Ok(_) if used == 0 && made == 0 => return Err(DecompressError::Corrupt),
-                Ok(_) => {}
-                Err(_) => return Err(DecompressError::Corrupt),
+                Ok(status) => Ok(Step {
+                    used,
+                    made,
+                    end: status == Status::StreamEnd,
+                    more_output: made == room.len(),
+                }),
+                Err(_) => Err(DecompressError::Corrupt),
             }
-        }
+        })
     }
 
     /// Ends a message: its stream must be complete.
     pub(crate) fn finish(&mut self) -> Result<(), DecompressError> {
-        let done = std::mem::take(&mut self.rx_done);
-        self.rx = None;
-        if done {
-            Ok(())
-        } else {
-            Err(DecompressError::Corrupt)
-        }
+        end_stream(&mut self.rx_done, &mut self.rx)
     }
 }
 

@@ -426,6 +426,77 @@ impl From<DeflateError> for DecompressError {
     }
 }
 
+/// What one call of a stream decoder did (see [`decode_stream`]).
+pub(crate) struct Step {
+    /// Input bytes consumed.
+    pub(crate) used: usize,
+    /// Output bytes written.
+    pub(crate) made: usize,
+    /// The stream ended.
+    pub(crate) end: bool,
+    /// The decoder holds more output than there was room for.
+    pub(crate) more_output: bool,
+}
+
+/// Drives the decoder of a method whose every message is one complete stream (brotli,
+/// bzip2) over a piece of a message: `step` decodes from its input into the room it is
+/// given, which never reaches more than one byte past `limit` (that byte proves the limit
+/// passed: 1009). After the stream's end (`done`), any further byte is corrupt.
+pub(crate) fn decode_stream(
+    done: &mut bool,
+    mut input: &[u8],
+    out: &mut Vec<u8>,
+    limit: usize,
+    mut step: impl FnMut(&[u8], &mut [u8]) -> Result<Step, DecompressError>,
+) -> Result<(), DecompressError> {
+    // Output the decoder still holds from the last step (it had no room for it).
+    let mut pending = false;
+    loop {
+        if *done {
+            return if input.is_empty() {
+                Ok(())
+            } else {
+                Err(DecompressError::Corrupt)
+            };
+        }
+        if input.is_empty() && !pending {
+            return Ok(());
+        }
+        let at = out.len();
+        let room = (input.len() * 4)
+            .clamp(4096, 256 * 1024)
+            .min(limit.saturating_sub(at).saturating_add(1));
+        out.resize(at + room, 0);
+        let s = step(input, &mut out[at..]);
+        let s = s.inspect_err(|_| out.truncate(at))?;
+        out.truncate(at + s.made);
+        input = &input[s.used..];
+        if out.len() > limit {
+            return Err(DecompressError::TooLarge);
+        }
+        pending = s.more_output;
+        if s.end {
+            *done = true;
+        } else if !pending && !input.is_empty() && s.used == 0 && s.made == 0 {
+            return Err(DecompressError::Corrupt);
+        }
+    }
+}
+
+/// Ends a message of a one-stream-per-message method: the stream must have ended; the
+/// decoder goes (the next message is a new stream).
+pub(crate) fn end_stream<T>(
+    done: &mut bool,
+    decoder: &mut Option<T>,
+) -> Result<(), DecompressError> {
+    *decoder = None;
+    if std::mem::take(done) {
+        Ok(())
+    } else {
+        Err(DecompressError::Corrupt)
+    }
+}
+
 /// One direction's (or both directions') compression state on a connection.
 pub(crate) enum Codec {
     Deflate(DeflateCodec),
