@@ -265,3 +265,28 @@ fn corrupt_compressed_data_closes_with_1002_for_every_method() {
         );
     }
 }
+
+#[test]
+fn read_event_hands_out_decompressed_data_as_it_arrives_for_every_method() {
+    use ferrobahn::Incoming;
+    let text: Vec<u8> = (0..6_000)
+        .flat_map(|i| format!("[{i},\"reading\"],").into_bytes())
+        .collect();
+    let (port, _) = echo(all_methods(Vec::new()));
+    for offer in [brotli(), bzip2(), snappy()] {
+        let mut ws = connect(port, &[offer]);
+        for _ in 0..2 {
+            ws.send(Message::binary(text.clone())).unwrap();
+            let (mut got, mut ended) = (Vec::new(), false);
+            while !ended {
+                match ws.read_event().unwrap() {
+                    Incoming::Data(d) => got.extend_from_slice(d),
+                    Incoming::FrameEnd { message_end } => ended = message_end,
+                    Incoming::FrameStart { .. } => {}
+                    other => panic!("{:?}: {other:?}", offer.method()),
+                }
+            }
+            assert_eq!(got, text, "{:?}", offer.method());
+        }
+    }
+}
