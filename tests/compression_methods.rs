@@ -290,3 +290,56 @@ fn read_event_hands_out_decompressed_data_as_it_arrives_for_every_method() {
         }
     }
 }
+
+#[test]
+fn a_prepared_message_is_compressed_once_per_method_for_many_receivers() {
+    use ferrobahn::PreparedMessage;
+    let (tx, rx) = mpsc::channel::<ferrobahn::Writer>();
+    let server = Server::bind("127.0.0.1:0", all_methods(Vec::new())).unwrap();
+    let port = server.local_addr().unwrap().port();
+    thread::spawn(move || {
+        server.serve(move |mut ws| {
+            let _ = tx.send(ws.writer());
+            while ws.read().is_ok() {}
+        })
+    });
+    // Three receivers each of brotli and bzip2 (no history), two of snappy keeping its
+    // stream (each compresses for itself), two of snappy restarting it.
+    let snappy_reset = Offer::Snappy(TakeoverOffer {
+        accept_no_context_takeover: true,
+        request_no_context_takeover: true,
+    });
+    let offers = [
+        brotli(),
+        brotli(),
+        brotli(),
+        bzip2(),
+        bzip2(),
+        bzip2(),
+        snappy(),
+        snappy(),
+        snappy_reset,
+        snappy_reset,
+    ];
+    let mut clients: Vec<WebSocket> = offers.iter().map(|o| connect(port, &[*o])).collect();
+    let writers: Vec<_> = (0..offers.len())
+        .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
+        .collect();
+    let text: String = (0..3_000).map(|i| format!("{{\"n\":{i}}}")).collect();
+    let prepared = PreparedMessage::text(&text);
+    for round in 0..2 {
+        for w in &writers {
+            w.send_prepared(&prepared).unwrap();
+        }
+        for ws in &mut clients {
+            assert_eq!(
+                ws.read().unwrap(),
+                Message::text(text.clone()),
+                "round {round}: {:?}",
+                ws.compression()
+            );
+        }
+    }
+    // brotli, bzip2 and restarting snappy: one variant each, whatever the receivers.
+    assert_eq!(prepared.compressed_variants(), 3);
+}

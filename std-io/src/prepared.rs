@@ -4,11 +4,12 @@
 //!   PreparedMessage::new(msg)            payload shared (Arc), nothing copied per receiver
 //!     └─ Writer::write_prepared(&p)      per connection: its header (2–10 bytes, state
 //!          │                             checks), then the shared payload
-//!          ├─ no deflate / short message ─▶ the payload as is
-//!          ├─ deflate, no context takeover in our direction
-//!          │     ─▶ compressed once per (window bits, level), cached in the message
-//!          └─ deflate with context takeover ─▶ compressed by the connection's own
-//!                compressor (its window holds that connection's history)
+//!          ├─ no compression / short message ─▶ the payload as is
+//!          ├─ output that depends on the message alone: deflate without context
+//!          │  takeover in our direction, brotli, bzip2, snappy restarting its stream
+//!          │     ─▶ compressed once per variant (method, window bits, level), cached
+//!          └─ deflate (or snappy) with context takeover ─▶ compressed by the
+//!                connection's own compressor (its window holds that connection's history)
 //! ```
 //!
 //! A client masks every frame with its own key (RFC 6455 §5.3), so a client connection
@@ -16,21 +17,18 @@
 
 use std::sync::{Arc, Mutex};
 
-use ferrobahn_core::deflate::DeflateCodec;
 use ferrobahn_core::MessageKind;
 
+use crate::compress::{Codec, Variant};
 use crate::message::Message;
-
-/// Which compressed form: (we are the client, window bits, level).
-type Variant = (bool, u8, u8);
 
 /// A data message prepared for sending to many connections
 /// ([`Writer::write_prepared`](crate::Writer::write_prepared)).
 pub struct PreparedMessage {
     pub(crate) kind: MessageKind,
     pub(crate) payload: Arc<[u8]>,
-    /// Compressed payloads for receivers without context takeover, by (client role, window
-    /// bits, level).
+    /// Compressed payloads for receivers whose compression does not depend on what they
+    /// were sent before, by variant.
     compressed: Mutex<Vec<(Variant, Arc<[u8]>)>>,
 }
 
@@ -77,27 +75,26 @@ impl PreparedMessage {
         &self.payload
     }
 
-    /// How many compressed variants were made so far (one per window size and level among
-    /// the receivers without context takeover).
+    /// How many compressed variants were made so far (one per method, window size and
+    /// level among the receivers whose compression keeps no history).
     pub fn compressed_variants(&self) -> usize {
         self.compressed.lock().map_or(0, |v| v.len())
     }
 
-    /// The payload compressed as `codec` (which keeps no context between the messages it
-    /// sends) would compress it: made on first use, then shared.
-    pub(crate) fn compressed_for(&self, codec: &DeflateCodec, is_client: bool) -> Arc<[u8]> {
-        let key = (is_client, codec.send_window_bits(), codec.level());
+    /// The payload compressed as `codec` would compress it, when that does not depend on
+    /// what the connection sent before: made on first use, then shared. `None`: the
+    /// connection must compress it itself.
+    pub(crate) fn compressed_for(&self, codec: &Codec, is_client: bool) -> Option<Arc<[u8]>> {
+        let key = codec.variant(is_client)?;
         let mut cache = self.compressed.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, c)) = cache.iter().find(|(k, _)| *k == key) {
-            return Arc::clone(c);
+            return Some(Arc::clone(c));
         }
-        // A fresh codec of the same parameters: an empty window, as the receiver expects.
-        let mut fresh = DeflateCodec::new(*codec.params(), is_client, codec.level());
         let mut out = Vec::new();
-        fresh.compress(&self.payload, &mut out);
+        Codec::fresh(key).compress(&self.payload, &mut out);
         let c: Arc<[u8]> = Arc::from(out);
         cache.push((key, Arc::clone(&c)));
-        c
+        Some(c)
     }
 }
 

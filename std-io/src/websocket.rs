@@ -810,31 +810,29 @@ impl<S: Stream> Writer<S> {
         sh.with_io(|io| sh.encode(io, MessageKind::Binary, data, true))
     }
 
-    /// Queues a prepared message (see [`crate::prepared`]): the payload is shared, and with
-    /// permessage-deflate and no context takeover in our direction it is compressed once for
-    /// every connection with the same window and level.
+    /// Queues a prepared message (see [`crate::prepared`]): the payload is shared, and when
+    /// its compressed form does not depend on the connection's history (deflate without
+    /// context takeover our way, brotli, bzip2) it is compressed once for every connection
+    /// with the same method and settings.
     pub fn write_prepared(&self, msg: &PreparedMessage) -> Result<()> {
         let sh = &*self.shared;
         sh.with_io(|io| {
             let payload: &[u8] = &msg.payload;
             let codec = match io.codec.as_ref() {
-                Some(Codec::Deflate(c)) if payload.len() >= io.compress_threshold => c,
-                // Other methods: every connection compresses for itself.
-                Some(_) if payload.len() >= io.compress_threshold => {
-                    return sh.encode(io, msg.kind, payload, true);
-                }
+                Some(c) if payload.len() >= io.compress_threshold => c,
                 _ => {
                     sh.count_app_part(payload.len(), true);
                     return sh.encode_frames(io, msg.kind, 0, payload);
                 }
             };
-            if !codec.send_context_resets() {
+            match msg.compressed_for(codec, io.is_client) {
+                Some(packed) => {
+                    sh.count_app_part(payload.len(), true);
+                    sh.encode_frames(io, msg.kind, RSV1, &packed)
+                }
                 // This connection's compressor carries its own history: compress here.
-                return sh.encode(io, msg.kind, payload, true);
+                None => sh.encode(io, msg.kind, payload, true),
             }
-            let packed = msg.compressed_for(codec, io.is_client);
-            sh.count_app_part(payload.len(), true);
-            sh.encode_frames(io, msg.kind, RSV1, &packed)
         })
     }
 

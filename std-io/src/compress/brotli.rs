@@ -54,6 +54,11 @@ impl Codec {
         }
     }
 
+    /// Our quality.
+    pub(crate) fn quality(&self) -> u8 {
+        self.quality
+    }
+
     fn params(&self, size: Option<usize>) -> BrotliEncoderParams {
         BrotliEncoderParams {
             quality: i32::from(self.quality),

@@ -221,6 +221,11 @@ impl Codec {
         }
     }
 
+    /// Our level.
+    pub(crate) fn level(&self) -> u8 {
+        self.level
+    }
+
     /// Compresses a whole message into one stream. The level is bzip2's block size (100 KB
     /// per step): a message that fits a smaller block gets that block and the same output
     /// but for the header digit, without setting up (and zeroing) ~8 MB of level-9 state,

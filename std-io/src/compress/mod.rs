@@ -427,6 +427,7 @@ impl From<DeflateError> for DecompressError {
 }
 
 /// What one call of a stream decoder did (see [`decode_stream`]).
+#[cfg(any(feature = "brotli", feature = "bzip2"))]
 pub(crate) struct Step {
     /// Input bytes consumed.
     pub(crate) used: usize,
@@ -442,6 +443,7 @@ pub(crate) struct Step {
 /// bzip2) over a piece of a message: `step` decodes from its input into the room it is
 /// given, which never reaches more than one byte past `limit` (that byte proves the limit
 /// passed: 1009). After the stream's end (`done`), any further byte is corrupt.
+#[cfg(any(feature = "brotli", feature = "bzip2"))]
 pub(crate) fn decode_stream(
     done: &mut bool,
     mut input: &[u8],
@@ -485,6 +487,7 @@ pub(crate) fn decode_stream(
 
 /// Ends a message of a one-stream-per-message method: the stream must have ended; the
 /// decoder goes (the next message is a new stream).
+#[cfg(any(feature = "brotli", feature = "bzip2"))]
 pub(crate) fn end_stream<T>(
     done: &mut bool,
     decoder: &mut Option<T>,
@@ -508,7 +511,63 @@ pub(crate) enum Codec {
     Snappy(Box<snappy::Codec>),
 }
 
+/// A way of compressing whose output depends on the message alone, not on what the
+/// connection sent before: the key under which a broadcast message keeps that output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Variant {
+    /// Deflate without context takeover in our direction: (client role, window bits, level).
+    Deflate(bool, u8, u8),
+    #[cfg(feature = "brotli")]
+    Brotli(u8),
+    #[cfg(feature = "bzip2")]
+    Bzip2(u8),
+    /// Snappy without context takeover in our direction (the identifier in every message).
+    #[cfg(feature = "snappy")]
+    Snappy,
+}
+
 impl Codec {
+    /// Whether (and as what) every message we send compresses the same whatever came
+    /// before: deflate without context takeover our way, brotli and bzip2 always, snappy
+    /// when every message restarts the stream.
+    pub(crate) fn variant(&self, is_client: bool) -> Option<Variant> {
+        match self {
+            Codec::Deflate(c) if c.send_context_resets() => {
+                Some(Variant::Deflate(is_client, c.send_window_bits(), c.level()))
+            }
+            Codec::Deflate(_) => None,
+            #[cfg(feature = "brotli")]
+            Codec::Brotli(c) => Some(Variant::Brotli(c.quality())),
+            #[cfg(feature = "bzip2")]
+            Codec::Bzip2(c) => Some(Variant::Bzip2(c.level())),
+            #[cfg(feature = "snappy")]
+            Codec::Snappy(c) => c.resets().then_some(Variant::Snappy),
+        }
+    }
+
+    /// A fresh codec of `variant` for `compress`: an empty window, as a receiver
+    /// without context expects.
+    pub(crate) fn fresh(variant: Variant) -> Codec {
+        match variant {
+            Variant::Deflate(is_client, bits, level) => {
+                // Only our direction's window and the reset matter for what we send.
+                let params = DeflateParams {
+                    server_no_context_takeover: true,
+                    client_no_context_takeover: true,
+                    server_max_window_bits: bits,
+                    client_max_window_bits: bits,
+                };
+                Codec::Deflate(DeflateCodec::new(params, is_client, level))
+            }
+            #[cfg(feature = "brotli")]
+            Variant::Brotli(q) => Codec::Brotli(brotli::Codec::new(q)),
+            #[cfg(feature = "bzip2")]
+            Variant::Bzip2(l) => Codec::Bzip2(bzip2::Codec::new(l)),
+            #[cfg(feature = "snappy")]
+            Variant::Snappy => Codec::Snappy(Box::new(snappy::Codec::new(true))),
+        }
+    }
+
     /// The codec for what was agreed, when we are the client (`is_client`) or the server.
     pub(crate) fn new(agreed: &Compression, is_client: bool) -> Self {
         match *agreed {

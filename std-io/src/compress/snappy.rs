@@ -65,6 +65,11 @@ impl Codec {
         }
     }
 
+    /// Whether every message we send starts a new stream (no context takeover).
+    pub(crate) fn resets(&self) -> bool {
+        self.reset_tx
+    }
+
     fn start_message(&mut self, out: &mut Vec<u8>) {
         if self.reset_tx || !self.tx_started {
             out.extend_from_slice(&IDENTIFIER);
