@@ -650,3 +650,68 @@ impl Codec {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Garbage, truncated and bit-flipped streams, in pieces of every size: never a panic,
+    /// never more output than the limit allows.
+    #[test]
+    fn decoders_survive_garbage_and_damaged_streams() {
+        let agreed = [
+            #[cfg(feature = "brotli")]
+            Compression::Brotli {
+                params: TakeoverParams::default(),
+                quality: 5,
+            },
+            #[cfg(feature = "bzip2")]
+            Compression::Bzip2 {
+                params: bzip2::Bzip2Params::default(),
+                level: 9,
+            },
+            #[cfg(feature = "snappy")]
+            Compression::Snappy {
+                params: TakeoverParams::default(),
+            },
+        ];
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let text: Vec<u8> = (0..5_000u32)
+            .flat_map(|i| format!("{{\"k\":{i}}}").into_bytes())
+            .collect();
+        for a in agreed {
+            let mut tx = Codec::new(&a, true);
+            let mut good = Vec::new();
+            tx.compress(&text, &mut good);
+            for round in 0..300 {
+                let mut wire = match round % 3 {
+                    0 => (0..rnd() % 200).map(|_| rnd() as u8).collect(),
+                    1 => good[..(rnd() as usize % good.len())].to_vec(),
+                    _ => good.clone(),
+                };
+                if round % 3 == 2 {
+                    let i = rnd() as usize % wire.len();
+                    wire[i] ^= 1 << (rnd() % 8);
+                }
+                let limit = 1 + rnd() as usize % (2 * text.len());
+                let piece = 1 + rnd() as usize % 64;
+                let mut rx = Codec::new(&a, false);
+                let mut out = Vec::new();
+                let r = wire
+                    .chunks(piece)
+                    .try_for_each(|p| rx.decompress(p, &mut out, limit))
+                    .and_then(|()| rx.finish(&mut out, limit));
+                assert!(out.len() <= limit + 1, "{a:?}: {} > {limit}", out.len());
+                if r.is_ok() {
+                    assert!(out.len() <= limit);
+                }
+            }
+        }
+    }
+}
