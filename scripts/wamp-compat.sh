@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # WAMP message compatibility with Autobahn|Python, both directions, every message type ×
-# serializer (json, msgpack, cbor, ubjson/bjdata; plain and batched):
+# serializer (json, msgpack, cbor, ubjson/bjdata; plain and batched; flatbuffers, plain):
 #   1. Autobahn|Python builds and serializes the messages (tests/wamp_compat/autobahn_messages.py)
 #   2. ferrobahn decodes each file and writes it back, and as JSON (examples/wamp_recode.rs)
 #   3. Autobahn|Python reads our bytes and compares every message with its original.

@@ -19,6 +19,7 @@ use super::dict::{
 use super::error::{Error, ErrorKind};
 use super::id;
 use super::out::Out;
+use super::serializer::Serializer;
 use super::value::{Format, Raw, Reader, Str, Token, Writer};
 
 /// Message type codes.
@@ -668,6 +669,69 @@ impl<'a> Message<'a> {
             Message::Invocation(_) => INVOCATION,
             Message::Interrupt(_) => INTERRUPT,
             Message::Yield(_) => YIELD,
+        }
+    }
+
+    /// Decodes one message in any serializer. `scratch` is used by FlatBuffers only, for
+    /// the few option values it holds as vectors or tables (see [`super::flatbuffers`]):
+    /// `&mut []` suffices for the token formats and for FlatBuffers messages without such
+    /// values; a scratch too small is [`ErrorKind::BufferFull`]. With `alloc`,
+    /// [`decode_as_vec`](Self::decode_as_vec) sizes it.
+    pub fn decode_as(
+        serializer: Serializer,
+        bytes: &'a [u8],
+        scratch: &'a mut [u8],
+    ) -> Result<Self, Error> {
+        match serializer {
+            Serializer::Token(f) => {
+                let _ = scratch;
+                Self::decode(f, bytes)
+            }
+            #[cfg(feature = "flatbuffers")]
+            Serializer::FlatBuffers => super::flatbuffers::decode(bytes, scratch),
+            #[cfg(not(feature = "flatbuffers"))]
+            Serializer::FlatBuffers => {
+                let _ = scratch;
+                Err(Error::new(ErrorKind::Unsupported, "this serializer"))
+            }
+        }
+    }
+
+    /// [`decode_as`](Self::decode_as) with a scratch vector grown only when a FlatBuffers
+    /// message needs it (to [`scratch_len`](super::flatbuffers::scratch_len) of the input).
+    #[cfg(feature = "alloc")]
+    pub fn decode_as_vec(
+        serializer: Serializer,
+        bytes: &'a [u8],
+        scratch: &'a mut alloc::vec::Vec<u8>,
+    ) -> Result<Self, Error> {
+        match Self::decode_as(serializer, bytes, &mut []) {
+            #[cfg(feature = "flatbuffers")]
+            Err(e) if e.kind == ErrorKind::BufferFull => {
+                scratch.clear();
+                scratch.resize(super::flatbuffers::scratch_len(bytes.len()), 0);
+                Self::decode_as(serializer, bytes, scratch)
+            }
+            r => r,
+        }
+    }
+
+    /// Encodes the message in any serializer into `out` (for FlatBuffers, payloads in
+    /// another format than CBOR are transcoded to CBOR).
+    pub fn encode_as<O: Out + ?Sized>(
+        &self,
+        serializer: Serializer,
+        out: &mut O,
+    ) -> Result<(), Error> {
+        match serializer {
+            Serializer::Token(f) => self.encode(f, out),
+            #[cfg(feature = "flatbuffers")]
+            Serializer::FlatBuffers => super::flatbuffers::encode(self, out),
+            #[cfg(not(feature = "flatbuffers"))]
+            Serializer::FlatBuffers => {
+                let _ = out;
+                Err(Error::new(ErrorKind::Unsupported, "this serializer"))
+            }
         }
     }
 
