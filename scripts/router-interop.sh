@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Autobahn|Python sessions on our embedded router (`ferrobahn router`): for each of their
-# serializers, over WebSocket and RawSocket, an Autobahn|Python session
+# serializers (FlatBuffers too), over WebSocket and RawSocket, an Autobahn|Python session
 # (tests/wamp_crossbar/autobahn_peer.py) registers, subscribes, calls and publishes, and
 # examples/wamp_check's `peer` checks (our client, another serializer) talk to it through
 # our router: calls both ways, binary payloads, ApplicationError, events both ways. Then:
 # Autobahn|Python on both sides of the router's features (tests/router_py/features.py, each
-# serializer and transport); `ferrobahn register --exec`; our client's whole feature matrix
+# serializer and transport); an Autobahn|Python FlatBuffers session with an Autobahn|Python
+# JSON session (tests/router_py/flatbuffers_peer.py) and our client's RPC/PubSub matrix over
+# FlatBuffers (`wamp_check flatbuffers`); `ferrobahn register --exec`; our client's whole feature matrix
 # (examples/wamp_check) on a router with TLS (wss://, rss://), a Unix socket and principals
 # of every auth method; `ferrobahn bench` with 1,000 subscribed sessions; and
 # examples/router.toml's roles and principals with our command line client and Autobahn|Python
@@ -37,9 +39,9 @@ router=$router_pid
 port=$router_port
 echo "router-interop.sh: ferrobahn router on 127.0.0.1:$port"
 
-ours=(msgpack cbor ubjson json)
+ours=(msgpack cbor ubjson flatbuffers json)
 i=0
-for theirs in json msgpack cbor ubjson; do
+for theirs in json msgpack cbor ubjson flatbuffers; do
     for transport in ws rs; do
         if [[ $transport == ws ]]; then url="ws://127.0.0.1:$port/ws"; else url="rs://127.0.0.1:$port"; fi
         log="$logs/peer-$theirs-$transport.log"
@@ -67,6 +69,24 @@ for theirs in json msgpack cbor ubjson; do
 done
 kill -0 "$router" || { echo "router-interop.sh: the router died" >&2; exit 1; }
 echo "router-interop.sh: all Autobahn|Python peer checks passed on our router"
+
+# FlatBuffers (wamp.2.flatbuffers, RawSocket 5): an Autobahn|Python FlatBuffers session (ws
+# and rs) with an Autobahn|Python JSON session, the router transcoding CBOR payloads to JSON
+# and back; then our client's RPC and PubSub checks over FlatBuffers.
+for url in "ws://127.0.0.1:$port/ws" "rs://127.0.0.1:$port"; do
+    t=${url%%:*}
+    if ! timeout 60 "$venv/bin/python" tests/router_py/flatbuffers_peer.py "$url" \
+        >"$logs/flatbuffers-$t.log" 2>"$logs/flatbuffers-$t.err"; then
+        cat "$logs/flatbuffers-$t.log" >&2
+        tail -20 "$logs/flatbuffers-$t.err" >&2
+        echo "router-interop.sh: Autobahn|Python FlatBuffers <-> JSON checks failed ($url)" >&2
+        exit 1
+    fi
+    echo "ok   Autobahn|Python flatbuffers over $t <-> json: $(grep -c '^ok' "$logs/flatbuffers-$t.log") checks"
+done
+"$check" flatbuffers "ws://127.0.0.1:$port/ws" "rs://127.0.0.1:$port" >"$logs/wamp_check-flatbuffers.log" 2>&1 \
+    || { tail -20 "$logs/wamp_check-flatbuffers.log" >&2; echo "router-interop.sh: wamp_check flatbuffers failed" >&2; exit 1; }
+echo "ok   wamp_check over FlatBuffers (ws, rs): $(grep -c '^ok' "$logs/wamp_check-flatbuffers.log") checks"
 
 # The router's features with Autobahn|Python on both sides (progressive results, cancel,
 # timeout, patterns, shared registrations, errors, listing, retention, meta API).

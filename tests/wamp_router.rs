@@ -9,8 +9,8 @@ use std::time::Duration;
 use ferrobahn::args;
 use ferrobahn::wamp::router::{Principal, RealmConfig, Router, RouterOptions, Secret};
 use ferrobahn::wamp::{
-    Client, ClientOptions, Credential, Format, PublishOptions, RegisterOptions, SubscribeOptions,
-    WampError,
+    Client, ClientOptions, Credential, Format, PublishOptions, RegisterOptions, Serializer,
+    SubscribeOptions, WampError,
 };
 
 fn router() -> Router {
@@ -37,7 +37,7 @@ fn router_with_principals(principals: Vec<Principal>) -> Router {
     .expect("router starts")
 }
 
-fn join(url: &str, f: Format) -> Client {
+fn join(url: &str, f: impl Into<Serializer>) -> Client {
     Client::connect(url, ClientOptions::new("realm1").serializer(f)).expect("joins")
 }
 
@@ -51,10 +51,11 @@ fn calls_and_events_with_every_serializer_over_websocket_and_rawsocket() {
             Ok(args![x + y])
         })
         .unwrap();
-    for f in Format::ALL {
+    for f in Serializer::ALL {
         for url in [r.ws_url(), r.rs_url()] {
             let c = join(&url, f);
-            assert_eq!(c.format(), f);
+            assert_eq!(c.serializer(), f);
+            assert_eq!(c.format(), f.payload_format());
             // JSON callee, `f` caller: the router transcodes both ways.
             let sum: i64 = c.call("com.add", args![40, 2]).unwrap().get(0).unwrap();
             assert_eq!(sum, 42, "{f:?} over {url}");

@@ -14,7 +14,8 @@ import sys
 
 from autobahn.asyncio.wamp import ApplicationRunner, ApplicationSession
 from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer, UBJSONSerializer
+from autobahn.wamp.serializer import (CBORSerializer, FlatBuffersSerializer, JsonSerializer,
+                                      MsgPackSerializer, UBJSONSerializer)
 from autobahn.wamp.types import PublishOptions
 
 
@@ -48,7 +49,7 @@ class Peer(ApplicationSession):
 def main():
     url, ser = sys.argv[1], sys.argv[2]
     serializer = {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer,
-                  "ubjson": UBJSONSerializer}[ser]()
+                  "ubjson": UBJSONSerializer, "flatbuffers": FlatBuffersSerializer}[ser]()
     ApplicationRunner(url, "realm1", serializers=[serializer]).run(Peer)
 
 

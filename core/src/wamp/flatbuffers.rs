@@ -54,12 +54,17 @@
 //!   them as empty (WELCOME `authmethod` as `"authmethod_<n>"`).
 //! - It reads ERROR's `args` from the `error` string's slot and `kwargs` from `args`' (its
 //!   hand-written accessors use the vtable offsets of CALL's layout), so an ERROR with a
-//!   payload reads back wrong; without one it reads fine.
+//!   payload reads back wrong; without one it reads fine. On a live session an ERROR with
+//!   args gives its ApplicationError garbage args (the URI's bytes read as CBOR), and one with
+//!   args and kwargs fails its connection (1011, "argument after ** must be a mapping, not
+//!   list"). We write ERROR as the schema says; the other direction (its ERRORs to us) works.
 //! - Reading SUBSCRIBE it ignores `match` (always `exact`) and adds `get_retained: false`;
 //!   REGISTER: ignores `match` and `invoke`; CANCEL: `mode` always `skip`; INTERRUPT: drops
 //!   `mode`; UNSUBSCRIBED/UNREGISTERED: adds `subscription`/`registration` 0; PUBLISH
 //!   passthru: `enc_key` comes back as bytes, not a string.
 //! - Its FlatBuffers serializer refuses to be batched; there is no `wamp.2.flatbuffers.batched`.
+//! - It sends HELLO without `roles`, so a router that needs announced features (callee
+//!   `call_canceling`, subscriber revocation) sees none from it; ours lets it join.
 
 use super::dict::{
     self, CallOptions, CancelMode, CancelOptions, ChallengeExtra, Details, ErrorDetails,

@@ -15,6 +15,7 @@
 use embedded_io::{Read, ReadReady, Write};
 
 use super::rawsocket::{self, FrameKind, Hello};
+use super::serializer::Serializer;
 use super::value::Format;
 
 /// Why the link failed.
@@ -58,13 +59,14 @@ pub struct RawSocketLink<'b, S> {
 }
 
 impl<'b, S: Read + Write> RawSocketLink<'b, S> {
-    /// Performs the client handshake for `format`; `rx` is the receive buffer (at least
-    /// 512 bytes).
+    /// Performs the client handshake for a serializer (a [`Format`], or
+    /// [`Serializer::FlatBuffers`]); `rx` is the receive buffer (at least 512 bytes).
     pub fn connect(
         mut stream: S,
-        format: Format,
+        serializer: impl Into<Serializer>,
         rx: &'b mut [u8],
     ) -> Result<Self, LinkError<S::Error>> {
+        let serializer = serializer.into();
         let len = u32::try_from(rx.len()).unwrap_or(u32::MAX);
         if len < 512 {
             return Err(LinkError::BufferTooSmall);
@@ -76,7 +78,7 @@ impl<'b, S: Read + Write> RawSocketLink<'b, S> {
             .unwrap_or(0);
         let ours = Hello {
             max_len_exp: exp,
-            format,
+            serializer,
         };
         stream.write_all(&ours.encode())?;
         stream.flush()?;
@@ -98,9 +100,15 @@ impl<'b, S: Read + Write> RawSocketLink<'b, S> {
         self.pings
     }
 
-    /// The serializer agreed.
+    /// The format of the values in messages: the serializer's own, or CBOR under
+    /// FlatBuffers ([`Serializer::payload_format`]).
     pub fn format(&self) -> Format {
-        self.ours.format
+        self.ours.serializer.payload_format()
+    }
+
+    /// The serializer agreed.
+    pub fn serializer(&self) -> Serializer {
+        self.ours.serializer
     }
 
     /// Sends one WAMP message.

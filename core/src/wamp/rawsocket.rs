@@ -7,7 +7,7 @@
 //! carries the same payload (Autobahn|Python does not implement them; we do). A frame longer
 //! than what we announced is refused before its payload is read.
 
-use super::value::Format;
+use super::serializer::Serializer;
 use crate::Status;
 
 /// The handshake's first byte.
@@ -21,8 +21,8 @@ pub const MAX_LEN_EXP: u8 = 15;
 pub struct Hello {
     /// Messages up to 2^(9+`max_len_exp`) bytes are accepted (0..=15).
     pub max_len_exp: u8,
-    /// The serializer.
-    pub format: Format,
+    /// The serializer (1..=4: the token formats, 5: FlatBuffers).
+    pub serializer: Serializer,
 }
 
 impl Hello {
@@ -42,7 +42,7 @@ impl Hello {
     pub fn encode(&self) -> [u8; 4] {
         [
             MAGIC,
-            (self.max_len_exp.min(MAX_LEN_EXP) << 4) | self.format.rawsocket_id(),
+            (self.max_len_exp.min(MAX_LEN_EXP) << 4) | self.serializer.rawsocket_id(),
             0,
             0,
         ]
@@ -92,7 +92,7 @@ impl HandshakeError {
 /// send [`HandshakeError::reply`] and close.
 pub fn server_handshake(
     request: [u8; 4],
-    accept: impl Fn(Format) -> bool,
+    accept: impl Fn(Serializer) -> bool,
     our_max_exp: u8,
 ) -> Result<(Hello, Hello), HandshakeError> {
     if request[0] != MAGIC {
@@ -101,16 +101,16 @@ pub fn server_handshake(
     if request[2] != 0 || request[3] != 0 {
         return Err(HandshakeError::ReservedBits);
     }
-    let format = Format::from_rawsocket_id(request[1] & 0x0F)
-        .filter(|f| f.enabled() && accept(*f))
+    let serializer = Serializer::from_rawsocket_id(request[1] & 0x0F)
+        .filter(|s| s.enabled() && accept(*s))
         .ok_or(HandshakeError::SerializerUnsupported)?;
     let theirs = Hello {
         max_len_exp: request[1] >> 4,
-        format,
+        serializer,
     };
     let ours = Hello {
         max_len_exp: our_max_exp.min(MAX_LEN_EXP),
-        format,
+        serializer,
     };
     Ok((ours, theirs))
 }
@@ -130,12 +130,12 @@ pub fn client_handshake(sent: Hello, reply: [u8; 4]) -> Result<Hello, HandshakeE
             _ => HandshakeError::BadReply,
         });
     }
-    if reply[1] & 0x0F != sent.format.rawsocket_id() || reply[2] != 0 || reply[3] != 0 {
+    if reply[1] & 0x0F != sent.serializer.rawsocket_id() || reply[2] != 0 || reply[3] != 0 {
         return Err(HandshakeError::BadReply);
     }
     Ok(Hello {
         max_len_exp: reply[1] >> 4,
-        format: sent.format,
+        serializer: sent.serializer,
     })
 }
 
@@ -229,7 +229,7 @@ mod tests {
     fn handshake_both_roles() {
         let client = Hello {
             max_len_exp: 15,
-            format: Format::Json,
+            serializer: Serializer::JSON,
         };
         assert_eq!(client.encode(), [0x7F, 0xF1, 0, 0]);
         let (ours, theirs) = server_handshake(client.encode(), |_| true, 7).unwrap();
@@ -248,6 +248,13 @@ mod tests {
             server_handshake([0x47, 0x45, 0x54, 0x20], |_| true, 7),
             Err(HandshakeError::NotRawSocket)
         );
+        // FlatBuffers is serializer 5, taken only where the build has it.
+        let fb = server_handshake([0x7F, 0xF5, 0, 0], |_| true, 7);
+        if cfg!(feature = "flatbuffers") {
+            assert_eq!(fb.unwrap().0.serializer, Serializer::FlatBuffers);
+        } else {
+            assert_eq!(fb, Err(HandshakeError::SerializerUnsupported));
+        }
         let refusal = HandshakeError::ConnectionLimit.reply().unwrap();
         assert_eq!(refusal, [0x7F, 0x40, 0, 0]);
         assert_eq!(

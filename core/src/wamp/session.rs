@@ -31,6 +31,7 @@ use super::message::{
     Reason, Register, Subscribe,
 };
 use super::out::Out;
+use super::serializer::Serializer;
 use super::value::{Format, Raw, Str, Writer};
 
 /// What a request waits for.
@@ -366,7 +367,7 @@ pub struct Hello<'h> {
 /// A client session (see the module docs). `R` is the table of waiting requests.
 #[derive(Debug)]
 pub struct Session<R: Requests> {
-    format: Format,
+    serializer: Serializer,
     state: State,
     ids: SequentialIds,
     requests: R,
@@ -377,33 +378,158 @@ pub struct Session<R: Requests> {
 #[inline(always)]
 fn encode<O: Out + ?Sized>(
     m: &Message<'_>,
-    format: Format,
+    serializer: Serializer,
     out: &mut O,
 ) -> Result<(), SessionError> {
-    m.encode_inline(format, out).map_err(SessionError::Codec)
+    match serializer {
+        Serializer::Token(f) => m.encode_inline(f, out),
+        #[cfg(feature = "flatbuffers")]
+        Serializer::FlatBuffers => super::flatbuffers::encode(m, out),
+        #[cfg(not(feature = "flatbuffers"))]
+        Serializer::FlatBuffers => Err(CodecError::new(
+            super::error::ErrorKind::Unsupported,
+            "this serializer",
+        )),
+    }
+    .map_err(SessionError::Codec)
+}
+
+/// Writes a message that `write` builds with a token writer: directly for the token
+/// formats; for FlatBuffers built as CBOR in a stack buffer first, then re-encoded.
+fn write_built<O: Out + ?Sized>(
+    serializer: Serializer,
+    out: &mut O,
+    write: impl FnOnce(&mut Writer<'_, dyn Out + '_>) -> Result<(), CodecError>,
+) -> Result<(), SessionError> {
+    match serializer {
+        Serializer::Token(f) => {
+            let out: &mut (dyn Out + '_) = &mut OutRef(out);
+            write(&mut Writer::new(f, out))?;
+            Ok(())
+        }
+        #[cfg(feature = "flatbuffers")]
+        Serializer::FlatBuffers => {
+            let mut buf = [0u8; 2048];
+            let mut tmp = super::out::SliceOut::new(&mut buf);
+            write(&mut Writer::new(Format::Cbor, &mut tmp as &mut dyn Out))?;
+            let n = tmp.written();
+            let m = Message::decode(Format::Cbor, &buf[..n])?;
+            encode(&m, serializer, out)
+        }
+        #[cfg(not(feature = "flatbuffers"))]
+        Serializer::FlatBuffers => {
+            let _ = (out, write);
+            Err(SessionError::Codec(CodecError::new(
+                super::error::ErrorKind::Unsupported,
+                "this serializer",
+            )))
+        }
+    }
+}
+
+/// An `Out` behind a `?Sized` reference, as a sized one.
+struct OutRef<'o, O: Out + ?Sized>(&'o mut O);
+
+impl<O: Out + ?Sized> Out for OutRef<'_, O> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), CodecError> {
+        self.0.put(bytes)
+    }
+    fn put_byte(&mut self, b: u8) -> Result<(), CodecError> {
+        self.0.put_byte(b)
+    }
+    fn written(&self) -> usize {
+        self.0.written()
+    }
+}
+
+/// HELLO with a token writer (roles and features from [`ROLES`]).
+fn write_hello(w: &mut Writer<'_, dyn Out + '_>, hello: &Hello<'_>) -> Result<(), CodecError> {
+    w.array(3)?;
+    w.u64(code::HELLO)?;
+    w.str(hello.realm)?;
+    let mut n = 1;
+    n += usize::from(!hello.authmethods.is_empty());
+    n += usize::from(hello.authid.is_some());
+    n += usize::from(hello.authrole.is_some());
+    n += usize::from(!hello.authextra.is_empty());
+    n += usize::from(hello.agent.is_some());
+    w.map(n)?;
+    w.str("roles")?;
+    w.map(ROLES.len())?;
+    for (role, features) in ROLES {
+        w.str(role)?;
+        w.map(1)?;
+        w.str("features")?;
+        w.map(features.len())?;
+        for f in *features {
+            w.str(f)?;
+            w.bool(true)?;
+        }
+        w.end()?;
+        w.end()?;
+    }
+    w.end()?;
+    if !hello.authmethods.is_empty() {
+        w.str("authmethods")?;
+        w.array(hello.authmethods.len())?;
+        for m in hello.authmethods {
+            w.str(m)?;
+        }
+        w.end()?;
+    }
+    if let Some(id) = hello.authid {
+        w.str("authid")?;
+        w.str(id)?;
+    }
+    if let Some(role) = hello.authrole {
+        w.str("authrole")?;
+        w.str(role)?;
+    }
+    if !hello.authextra.is_empty() {
+        w.str("authextra")?;
+        w.map(hello.authextra.len())?;
+        for (k, v) in hello.authextra {
+            w.str(k)?;
+            w.str(v)?;
+        }
+        w.end()?;
+    }
+    if let Some(agent) = hello.agent {
+        w.str("agent")?;
+        w.str(agent)?;
+    }
+    w.end()?;
+    w.end()
 }
 
 impl<R: Requests + Default> Session<R> {
-    /// A closed session speaking `format`.
-    pub fn new(format: Format) -> Self {
-        Self::with_requests(format, R::default())
+    /// A closed session speaking `serializer` (a [`Format`], or
+    /// [`Serializer::FlatBuffers`]).
+    pub fn new(serializer: impl Into<Serializer>) -> Self {
+        Self::with_requests(serializer, R::default())
     }
 }
 
 impl<R: Requests> Session<R> {
     /// A closed session with this request table.
-    pub fn with_requests(format: Format, requests: R) -> Self {
+    pub fn with_requests(serializer: impl Into<Serializer>, requests: R) -> Self {
         Self {
-            format,
+            serializer: serializer.into(),
             state: State::Closed,
             ids: SequentialIds::new(),
             requests,
         }
     }
 
-    /// The serializer.
+    /// The format of the values in messages (payloads): the serializer's own, or CBOR under
+    /// FlatBuffers.
     pub fn format(&self) -> Format {
-        self.format
+        self.serializer.payload_format()
+    }
+
+    /// The serializer.
+    pub fn serializer(&self) -> Serializer {
+        self.serializer
     }
 
     /// Where the session stands.
@@ -433,63 +559,7 @@ impl<R: Requests> Session<R> {
         if self.state != State::Closed {
             return Err(SessionError::InvalidState);
         }
-        let mut w = Writer::new(self.format, out);
-        w.array(3)?;
-        w.u64(code::HELLO)?;
-        w.str(hello.realm)?;
-        let mut n = 1;
-        n += usize::from(!hello.authmethods.is_empty());
-        n += usize::from(hello.authid.is_some());
-        n += usize::from(hello.authrole.is_some());
-        n += usize::from(!hello.authextra.is_empty());
-        n += usize::from(hello.agent.is_some());
-        w.map(n)?;
-        w.str("roles")?;
-        w.map(ROLES.len())?;
-        for (role, features) in ROLES {
-            w.str(role)?;
-            w.map(1)?;
-            w.str("features")?;
-            w.map(features.len())?;
-            for f in *features {
-                w.str(f)?;
-                w.bool(true)?;
-            }
-            w.end()?;
-            w.end()?;
-        }
-        w.end()?;
-        if !hello.authmethods.is_empty() {
-            w.str("authmethods")?;
-            w.array(hello.authmethods.len())?;
-            for m in hello.authmethods {
-                w.str(m)?;
-            }
-            w.end()?;
-        }
-        if let Some(id) = hello.authid {
-            w.str("authid")?;
-            w.str(id)?;
-        }
-        if let Some(role) = hello.authrole {
-            w.str("authrole")?;
-            w.str(role)?;
-        }
-        if !hello.authextra.is_empty() {
-            w.str("authextra")?;
-            w.map(hello.authextra.len())?;
-            for (k, v) in hello.authextra {
-                w.str(k)?;
-                w.str(v)?;
-            }
-            w.end()?;
-        }
-        if let Some(agent) = hello.agent {
-            w.str("agent")?;
-            w.str(agent)?;
-        }
-        w.end()?;
-        w.end()?;
+        write_built(self.serializer, out, |w| write_hello(w, hello))?;
         self.state = State::HelloSent;
         Ok(())
     }
@@ -505,17 +575,18 @@ impl<R: Requests> Session<R> {
         if !matches!(self.state, State::HelloSent | State::Authenticating) {
             return Err(SessionError::InvalidState);
         }
-        let mut w = Writer::new(self.format, out);
-        w.array(3)?;
-        w.u64(code::AUTHENTICATE)?;
-        w.str(signature)?;
-        w.map(extra.len())?;
-        for (k, v) in extra {
-            w.str(k)?;
-            w.str(v)?;
-        }
-        w.end()?;
-        w.end()?;
+        write_built(self.serializer, out, |w| {
+            w.array(3)?;
+            w.u64(code::AUTHENTICATE)?;
+            w.str(signature)?;
+            w.map(extra.len())?;
+            for (k, v) in extra {
+                w.str(k)?;
+                w.str(v)?;
+            }
+            w.end()?;
+            w.end()
+        })?;
         self.state = State::Authenticating;
         Ok(())
     }
@@ -532,7 +603,7 @@ impl<R: Requests> Session<R> {
             details: Details::default(),
             reason: Str::new(reason),
         });
-        encode(&m, self.format, out)?;
+        encode(&m, self.serializer, out)?;
         self.state = State::GoodbyeSent;
         Ok(())
     }
@@ -565,7 +636,7 @@ impl<R: Requests> Session<R> {
         m: &Message<'_>,
         out: &mut O,
     ) -> Result<u64, SessionError> {
-        match encode(m, self.format, out) {
+        match encode(m, self.serializer, out) {
             Ok(()) => Ok(id),
             Err(e) => {
                 self.requests.remove(id);
@@ -613,7 +684,7 @@ impl<R: Requests> Session<R> {
                 ..Default::default()
             },
         });
-        encode(&m, self.format, out)
+        encode(&m, self.serializer, out)
     }
 
     /// PUBLISH; returns its request ID (waited for only with `acknowledge`).
@@ -712,7 +783,7 @@ impl<R: Requests> Session<R> {
             },
             payload,
         });
-        encode(&m, self.format, out)
+        encode(&m, self.serializer, out)
     }
 
     /// ERROR for an invocation: the procedure failed with `error` (a URI).
@@ -731,7 +802,7 @@ impl<R: Requests> Session<R> {
             error: Str::new(error),
             payload,
         });
-        encode(&m, self.format, out)
+        encode(&m, self.serializer, out)
     }
 
     /// The earliest client-side call deadline, for the caller's timer.
@@ -757,7 +828,7 @@ impl<R: Requests> Session<R> {
                             ..Default::default()
                         },
                     });
-                    encode(&m, self.format, out)?;
+                    encode(&m, self.serializer, out)?;
                 }
                 Ok(Some(request))
             }
@@ -780,7 +851,7 @@ impl<R: Requests> Session<R> {
             },
             reason: Str::new("wamp.error.protocol_violation"),
         });
-        let _ = encode(&m, self.format, out);
+        let _ = encode(&m, self.serializer, out);
         self.reset();
         SessionError::ProtocolViolation(what)
     }
@@ -831,7 +902,7 @@ impl<R: Requests> Session<R> {
                     details: Details::default(),
                     reason: Str::new("wamp.close.goodbye_and_out"),
                 });
-                let written = encode(&reply, self.format, out);
+                let written = encode(&reply, self.serializer, out);
                 self.reset();
                 written.map(|()| SessionEvent::Left(r))
             }

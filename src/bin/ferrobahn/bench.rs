@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use ferrobahn::wamp::serde_json::{self, json};
 use ferrobahn::wamp::{
-    Args, CallOptions, Client, ClientOptions, Format, PublishOptions, RegisterOptions,
+    Args, CallOptions, Client, ClientOptions, PublishOptions, RegisterOptions, Serializer,
 };
 
 use super::{Cli, Res, USAGE};
@@ -36,13 +36,9 @@ fn payload(i: u64) -> Args {
 
 pub fn run(cli: &Cli) -> Res {
     let url = cli.pos.get(1).ok_or(USAGE)?.clone();
-    let format = match cli.opt("serializer").unwrap_or("json") {
-        "json" => Format::Json,
-        "msgpack" => Format::MsgPack,
-        "cbor" => Format::Cbor,
-        "ubjson" => Format::Ubjson,
-        other => return Err(format!("unknown serializer {other}").into()),
-    };
+    let name = cli.opt("serializer").unwrap_or("json");
+    let serializer =
+        Serializer::from_name(name).ok_or_else(|| format!("unknown serializer {name}"))?;
     let secs: f64 = cli.opt("secs").map(str::parse).transpose()?.unwrap_or(2.0);
     let pid: Option<u32> = cli.opt("router-pid").map(str::parse).transpose()?;
     let label = cli.opt("label").unwrap_or("router").to_owned();
@@ -53,7 +49,7 @@ pub fn run(cli: &Cli) -> Res {
     let b = Bench {
         url,
         realm: cli.realm(),
-        format,
+        serializer,
         time: Duration::from_secs_f64(secs),
         pid,
         label,
@@ -75,7 +71,7 @@ pub fn run(cli: &Cli) -> Res {
 struct Bench {
     url: String,
     realm: String,
-    format: Format,
+    serializer: Serializer,
     time: Duration,
     pid: Option<u32>,
     label: String,
@@ -97,7 +93,7 @@ impl Outcome {
         let mut v = json!({
             "router": b.label,
             "scenario": scenario,
-            "serializer": b.format.subprotocol().trim_start_matches("wamp.2."),
+            "serializer": b.serializer.name(),
             "transport": transport,
             "messages": self.messages,
             "seconds": self.elapsed.as_secs_f64(),
@@ -116,7 +112,7 @@ impl Outcome {
 
 impl Bench {
     fn connect(&self, workers: usize) -> Result<Client, Box<dyn std::error::Error>> {
-        let mut o = ClientOptions::new(self.realm.clone()).serializer(self.format);
+        let mut o = ClientOptions::new(self.realm.clone()).serializer(self.serializer);
         o.workers = workers;
         o.timeout = Duration::from_secs(30);
         Ok(Client::connect(&self.url, o)?)

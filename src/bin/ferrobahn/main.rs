@@ -14,7 +14,8 @@
 //!
 //! URLs: `ws://host:port/ws`, `rs://host:port`, `unix:///path`; realm from `--realm`
 //! (default `realm1`); `--authid ID` with `--ticket`, `--wampcra` or `--scram` SECRET to
-//! authenticate. The router's config file: `examples/router.toml`.
+//! authenticate; `--serializer json|msgpack|cbor|ubjson|flatbuffers` to speak only that one
+//! (default: the first four offered, the router picks). The router's config file: `examples/router.toml`.
 
 mod bench;
 mod config;
@@ -24,7 +25,9 @@ use std::time::{Duration, Instant};
 
 use ferrobahn::wamp::router::{RealmConfig, Router, RouterOptions};
 use ferrobahn::wamp::serde_json;
-use ferrobahn::wamp::{Args, Client, ClientOptions, Credential, PublishOptions, RegisterOptions};
+use ferrobahn::wamp::{
+    Args, Client, ClientOptions, Credential, PublishOptions, RegisterOptions, Serializer,
+};
 
 const USAGE: &str = "usage:
   ferrobahn router [--config FILE] [--listen ADDR] [--realm NAME]... [--unix PATH]
@@ -34,8 +37,9 @@ const USAGE: &str = "usage:
   ferrobahn subscribe URL TOPIC [--count N] [--realm NAME]
   ferrobahn register URL PROCEDURE [--exec SHELL-COMMAND] [--realm NAME]
   ferrobahn sessions URL [--realm NAME]
-  (client commands: --authid ID with --ticket T | --wampcra SECRET | --scram PASSWORD)
-  ferrobahn bench URL [--serializer json|msgpack|cbor|ubjson] [--secs S]
+  (client commands: --authid ID with --ticket T | --wampcra SECRET | --scram PASSWORD,
+   --serializer json|msgpack|cbor|ubjson|flatbuffers)
+  ferrobahn bench URL [--serializer json|msgpack|cbor|ubjson|flatbuffers] [--secs S]
                   [--scenarios call,call100,pub1,fan10,fan1000] [--router-pid PID] [--label L]";
 
 type Res = Result<(), Box<dyn std::error::Error>>;
@@ -201,6 +205,11 @@ fn demo() -> Res {
 fn client(cli: &Cli) -> Result<Client, Box<dyn std::error::Error>> {
     let url = cli.pos.get(1).ok_or(USAGE)?;
     let mut o = ClientOptions::new(cli.realm());
+    if let Some(name) = cli.opt("serializer") {
+        o = o.serializer(
+            Serializer::from_name(name).ok_or_else(|| format!("unknown serializer {name}"))?,
+        );
+    }
     let mut credentials = Vec::new();
     credentials.extend(cli.opt("ticket").map(|t| Credential::Ticket(t.into())));
     credentials.extend(cli.opt("wampcra").map(|t| Credential::WampCra(t.into())));
@@ -215,12 +224,35 @@ fn client(cli: &Cli) -> Result<Client, Box<dyn std::error::Error>> {
 
 /// The options each command takes: anything else is an error, not silently ignored.
 fn known_options(cmd: &str) -> &'static [&'static str] {
-    const CLIENT: &[&str] = &["realm", "authid", "ticket", "wampcra", "scram"];
+    const CLIENT: &[&str] = &[
+        "realm",
+        "authid",
+        "ticket",
+        "wampcra",
+        "scram",
+        "serializer",
+    ];
     match cmd {
         "router" => &["config", "listen", "realm", "unix"],
         "call" | "publish" | "sessions" => CLIENT,
-        "subscribe" => &["realm", "authid", "ticket", "wampcra", "scram", "count"],
-        "register" => &["realm", "authid", "ticket", "wampcra", "scram", "exec"],
+        "subscribe" => &[
+            "realm",
+            "authid",
+            "ticket",
+            "wampcra",
+            "scram",
+            "serializer",
+            "count",
+        ],
+        "register" => &[
+            "realm",
+            "authid",
+            "ticket",
+            "wampcra",
+            "scram",
+            "serializer",
+            "exec",
+        ],
         "bench" => &[
             "serializer",
             "secs",

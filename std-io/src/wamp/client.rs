@@ -10,7 +10,7 @@ use ferrobahn_core::wamp::auth::{cra, cryptosign};
 use ferrobahn_core::wamp::dict::{self, CancelMode, Invoke};
 use ferrobahn_core::wamp::session::{Hello, Request, Session, SessionEvent, State};
 use ferrobahn_core::wamp::uri::Match;
-use ferrobahn_core::wamp::{Format, Message, Raw, Str, Writer};
+use ferrobahn_core::wamp::{Format, Message, Raw, Serializer, Str, Writer};
 
 use super::link::{self, Receiver, Sender, Target};
 use super::payload::{Args, EncodedArgs};
@@ -61,8 +61,8 @@ pub struct ClientOptions {
     /// The realm to join.
     pub realm: String,
     /// Serializers in order of preference (WebSocket offers them all; RawSocket uses the
-    /// first).
-    pub serializers: Vec<Format>,
+    /// first). FlatBuffers ([`Serializer::FlatBuffers`]) is not offered unless asked for.
+    pub serializers: Vec<Serializer>,
     /// Who we say we are.
     pub authid: Option<String>,
     /// The role we ask for.
@@ -90,7 +90,7 @@ impl ClientOptions {
     pub fn new(realm: impl Into<String>) -> Self {
         Self {
             realm: realm.into(),
-            serializers: Format::ALL.to_vec(),
+            serializers: Format::ALL.map(Serializer::from).to_vec(),
             authid: None,
             authrole: None,
             credentials: Vec::new(),
@@ -103,9 +103,9 @@ impl ClientOptions {
         }
     }
 
-    /// Offers only this serializer.
-    pub fn serializer(mut self, f: Format) -> Self {
-        self.serializers = vec![f];
+    /// Offers only this serializer (a [`Format`], or [`Serializer::FlatBuffers`]).
+    pub fn serializer(mut self, s: impl Into<Serializer>) -> Self {
+        self.serializers = vec![s.into()];
         self
     }
 
@@ -274,6 +274,8 @@ enum Answer {
 struct Inner {
     session: Mutex<Session<BTreeMap<u64, Request>>>,
     sender: Arc<dyn Sender>,
+    serializer: Serializer,
+    /// The format of payloads: the serializer's own, or CBOR under FlatBuffers.
     format: Format,
     waiters: Mutex<HashMap<u64, mpsc::Sender<Answer>>>,
     pending: Mutex<HashMap<u64, PendingHandler>>,
@@ -605,7 +607,8 @@ fn read_loop(inner: Arc<Inner>, mut receiver: Box<dyn Receiver>) {
             }
         };
         let mut out = Vec::new();
-        let ev = match Message::decode(inner.format, &bytes) {
+        let mut scratch = Vec::new();
+        let ev = match Message::decode_as_vec(inner.serializer, &bytes, &mut scratch) {
             Ok(m) => lock(&inner.session).handle(m, &mut out),
             Err(e) => {
                 log::warn!("malformed WAMP message from the router: {e}");
@@ -613,7 +616,7 @@ fn read_loop(inner: Arc<Inner>, mut receiver: Box<dyn Receiver>) {
                     details: Default::default(),
                     reason: Str::new(e.wamp_uri().unwrap_or("wamp.error.protocol_violation")),
                 });
-                let _ = abort.encode(inner.format, &mut out);
+                let _ = abort.encode_as(inner.serializer, &mut out);
                 let _ = inner.sender.send(&out);
                 break;
             }
@@ -844,17 +847,18 @@ impl Client {
             .map(|f| f as &dyn Fn(ClientBuilder) -> ClientBuilder);
         let connected = link::connect(&Target {
             url,
-            formats: &options.serializers,
+            serializers: &options.serializers,
             timeout: options.timeout,
             builder: setup_fn,
             #[cfg(feature = "tls")]
             tls: options.tls.clone(),
             max_message: options.max_message,
         })?;
-        let format = connected.format;
+        let serializer = connected.serializer;
+        let format = serializer.payload_format();
         let mut receiver = connected.receiver;
         let sender = connected.sender;
-        let mut session: Session<BTreeMap<u64, Request>> = Session::new(format);
+        let mut session: Session<BTreeMap<u64, Request>> = Session::new(serializer);
 
         // HELLO, then CHALLENGE/AUTHENTICATE until WELCOME or ABORT, on this thread.
         let methods: Vec<&str> = options.credentials.iter().map(Credential::method).collect();
@@ -903,7 +907,8 @@ impl Client {
             let bytes = receiver
                 .recv()?
                 .ok_or_else(|| WampError::Transport("the router closed before WELCOME".into()))?;
-            let msg = Message::decode(format, &bytes).map_err(|e| {
+            let mut scratch = Vec::new();
+            let msg = Message::decode_as_vec(serializer, &bytes, &mut scratch).map_err(|e| {
                 WampError::Protocol(format!("malformed message while joining: {e}"))
             })?;
             out.clear();
@@ -969,12 +974,13 @@ impl Client {
             }
         };
         log::debug!(
-            "joined realm {} as session {session_id} ({format:?})",
+            "joined realm {} as session {session_id} ({serializer})",
             options.realm
         );
         let inner = Arc::new(Inner {
             session: Mutex::new(session),
             sender,
+            serializer,
             format,
             waiters: Mutex::default(),
             pending: Mutex::default(),
@@ -1013,9 +1019,14 @@ impl Client {
         self.inner.authrole.as_deref()
     }
 
-    /// The serializer in use.
+    /// The format of payloads: the serializer's own, or CBOR under FlatBuffers.
     pub fn format(&self) -> Format {
         self.inner.format
+    }
+
+    /// The serializer in use.
+    pub fn serializer(&self) -> Serializer {
+        self.inner.serializer
     }
 
     /// Whether the session is still joined.

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ferrobahn_core::wamp::rawsocket::{self, FrameKind, Hello};
-use ferrobahn_core::wamp::Format;
+use ferrobahn_core::wamp::Serializer;
 
 use super::WampError;
 use crate::websocket::Stream;
@@ -69,7 +69,7 @@ pub(crate) trait Receiver: Send {
 /// Where and how to connect (see [`super::ClientOptions`]).
 pub(crate) struct Target<'a> {
     pub url: &'a str,
-    pub formats: &'a [Format],
+    pub serializers: &'a [Serializer],
     pub timeout: Duration,
     pub builder: Option<&'a dyn Fn(ClientBuilder) -> ClientBuilder>,
     pub max_message: u32,
@@ -81,7 +81,7 @@ pub(crate) struct Target<'a> {
 pub(crate) struct Connected {
     pub sender: Arc<dyn Sender>,
     pub receiver: Box<dyn Receiver>,
-    pub format: Format,
+    pub serializer: Serializer,
     pub channel_binding: Option<[u8; 32]>,
 }
 
@@ -264,7 +264,7 @@ impl Receiver for WsReceiver {
 
 fn websocket(t: &Target<'_>) -> Result<Connected, WampError> {
     let mut b = ClientBuilder::new(t.url)
-        .protocols(t.formats.iter().map(|f| f.subprotocol()))
+        .protocols(t.serializers.iter().map(|s| s.subprotocol()))
         .handshake_timeout(t.timeout);
     let mut settings = crate::Settings::default();
     settings.config.max_message_payload = t.max_message as u64;
@@ -280,9 +280,9 @@ fn websocket(t: &Target<'_>) -> Result<Connected, WampError> {
         b = f(b);
     }
     let ws = b.connect()?;
-    let format = ws
+    let serializer = ws
         .protocol()
-        .and_then(|p| t.formats.iter().find(|f| f.subprotocol() == p))
+        .and_then(|p| t.serializers.iter().find(|s| s.subprotocol() == p))
         .copied()
         .ok_or_else(|| {
             WampError::Transport("the router chose no WAMP subprotocol we offered".into())
@@ -292,10 +292,10 @@ fn websocket(t: &Target<'_>) -> Result<Connected, WampError> {
     Ok(Connected {
         sender: Arc::new(WsSender {
             writer,
-            text: format == Format::Json,
+            text: serializer.is_text(),
         }),
         receiver: Box::new(WsReceiver { reader, pong: None }),
-        format,
+        serializer,
         channel_binding,
     })
 }
@@ -483,13 +483,13 @@ fn rawsocket_over<S: Stream>(
     t: &Target<'_>,
     channel_binding: Option<[u8; 32]>,
 ) -> Result<Connected, WampError> {
-    let format = *t
-        .formats
+    let serializer = *t
+        .serializers
         .first()
         .ok_or_else(|| WampError::Transport("no serializer".into()))?;
     let ours = Hello {
         max_len_exp: Hello::exp_for(t.max_message),
-        format,
+        serializer,
     };
     stream.set_read_timeout(Some(t.timeout))?;
     stream.write_all(&ours.encode())?;
@@ -503,7 +503,7 @@ fn rawsocket_over<S: Stream>(
     Ok(Connected {
         sender: sender.clone(),
         receiver: Box::new(RsReceiver::new(stream, sender, ours.max_len())),
-        format,
+        serializer,
         channel_binding,
     })
 }

@@ -34,7 +34,7 @@ pub use component::{default_is_fatal, Component, ComponentHandle, Lifecycle, Ret
 pub use ferrobahn_core::wamp::auth::cryptosign::Key as CryptosignKey;
 pub use ferrobahn_core::wamp::dict::{CancelMode, Invoke};
 pub use ferrobahn_core::wamp::uri::Match;
-pub use ferrobahn_core::wamp::Format;
+pub use ferrobahn_core::wamp::{Format, Serializer};
 pub use payload::{bytes_value, value_bytes, Args};
 /// The JSON data model payloads are given and returned in (`Value`, `json!`), re-exported so
 /// users name the same version this crate was built with.

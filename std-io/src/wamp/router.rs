@@ -39,7 +39,7 @@ use ferrobahn_core::wamp::router::{Action, ConnId, Outbox, Router as CoreRouter,
 pub use ferrobahn_core::wamp::router::{
     Action4, AuthDecision, Authenticator, Authorizer, SessionDetails,
 };
-use ferrobahn_core::wamp::Format;
+use ferrobahn_core::wamp::Serializer;
 
 use super::link::{Receiver, RsReceiver, RsSender, Sender, WsReceiver, WsSender};
 use super::outgoing::{Keepalive, Outgoing, Pushed};
@@ -489,10 +489,17 @@ fn serve_tcp(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
     let mut cfg = shared.options.websocket.clone();
     cfg.handshake_timeout = shared.options.handshake_timeout;
     cfg.protocols = Vec::new();
-    for f in [Format::Cbor, Format::MsgPack, Format::Json, Format::Ubjson] {
-        if f.enabled() {
-            cfg.protocols.push(f.subprotocol().into());
-            cfg.protocols.push(f.batched_subprotocol().into());
+    for s in [
+        Serializer::CBOR,
+        Serializer::MSGPACK,
+        Serializer::JSON,
+        Serializer::UBJSON,
+        Serializer::FlatBuffers,
+    ] {
+        if s.enabled() {
+            cfg.protocols.push(s.subprotocol().into());
+            cfg.protocols
+                .extend(s.batched_subprotocol().map(Into::into));
         }
     }
     // TLS (a ClientHello starts with 0x16) carries WebSocket (`wss://`) or RawSocket
@@ -522,7 +529,7 @@ fn serve_tcp(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
     };
     #[cfg(not(feature = "tls"))]
     let ws = accept_stream(crate::Transport::Tcp(stream), &cfg).map_err(std::io::Error::other)?;
-    let Some((format, batched)) = ws.protocol().and_then(Format::from_subprotocol) else {
+    let Some((serializer, batched)) = ws.protocol().and_then(Serializer::from_subprotocol) else {
         let mut ws = ws;
         let _ = ws.close(Some(crate::Close {
             code: ferrobahn_core::CloseCode(1002),
@@ -544,12 +551,12 @@ fn serve_tcp(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
     let (reader, writer) = ws.split();
     let sender: Arc<dyn Sender> = Arc::new(WsSender {
         writer,
-        text: format == Format::Json,
+        text: serializer.is_text(),
     });
     let link = Joined {
         sender,
         receiver: Box::new(WsReceiver { reader, pong: None }),
-        format,
+        serializer,
         batched,
         writer_stack,
     };
@@ -579,13 +586,13 @@ fn serve_rawsocket<S: Stream>(
     stream.write_all(&ours.encode())?;
     stream.flush()?;
     stream.set_read_timeout(None)?;
-    info.protocol = format!("wamp.2.{}", format_name(ours.format));
+    info.protocol = ours.serializer.subprotocol().into();
     let sender = Arc::new(RsSender::new(stream.try_clone()?, theirs.max_len()));
     let receiver = RsReceiver::new(stream, Arc::clone(&sender), ours.max_len());
     let link = Joined {
         sender,
         receiver: Box::new(receiver),
-        format: ours.format,
+        serializer: ours.serializer,
         batched: false,
         writer_stack: WRITER_STACK,
     };
@@ -593,21 +600,12 @@ fn serve_rawsocket<S: Stream>(
     Ok(())
 }
 
-fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::Json => "json",
-        Format::MsgPack => "msgpack",
-        Format::Cbor => "cbor",
-        Format::Ubjson => "ubjson",
-    }
-}
-
 /// A transport past its handshake, ready to serve.
 struct Joined {
     sender: Arc<dyn Sender>,
     receiver: Box<dyn Receiver>,
-    format: Format,
-    /// The batched WebSocket subprotocol.
+    serializer: Serializer,
+    /// The batched WebSocket subprotocol (token formats only).
     batched: bool,
     writer_stack: usize,
 }
@@ -646,20 +644,17 @@ fn serve(
     let Joined {
         sender,
         mut receiver,
-        format,
+        serializer,
         batched,
         writer_stack,
     } = link;
+    // The batched framing's format (only token formats are batched).
+    let batch_format = serializer.format().filter(|_| batched);
     let id = shared.next.fetch_add(1, Ordering::Relaxed);
-    let out = Arc::new(Outgoing::new(
-        sender,
-        batched.then_some(format),
-        writer_stack,
-        kill,
-    ));
+    let out = Arc::new(Outgoing::new(sender, batch_format, writer_stack, kill));
     receiver.on_pong(out.pong_flag());
     lock(&shared.conns).insert(id, Arc::clone(&out));
-    shared.with_router(|r, _| r.open(id, format, info));
+    shared.with_router(|r, _| r.open(id, serializer, info));
     let mut batch: Vec<Vec<u8>> = Vec::new();
     'read: while let Ok(Some(first)) = receiver.recv() {
         // What arrived together is handled under one lock, and its deliveries go out
@@ -680,10 +675,10 @@ fn serve(
         shared.with_router(|r, out| {
             let now = now_ms();
             for bytes in &batch {
-                if !batched {
+                let Some(format) = batch_format else {
                     r.receive(id, bytes, now, out);
                     continue;
-                }
+                };
                 for m in batched::split(format, bytes) {
                     match m {
                         Ok(m) => r.receive(id, m, now, out),

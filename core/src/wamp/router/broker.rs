@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 use super::super::dict::{self, EventDetails, PublishOptions};
 use super::super::id::Entropy;
 use super::super::message::{code, Ack, Event, Message, Payload, Subscribe, Unacked};
+use super::super::serializer::Serializer;
 use super::super::uri::{self, Match};
 use super::super::value::{Format, Raw, Str};
 use super::{encode, text, uris, Action, Action4, ConnId, Outbox, Router};
@@ -271,8 +272,7 @@ impl<E: Entropy> Router<E> {
                 },
                 payload,
             });
-            let format = self.conns[&conn].format;
-            if let Ok(b) = encode(&e, format) {
+            if let Ok(b) = encode(&e, self.conns[&conn].serializer) {
                 msgs.push(b);
             }
         }
@@ -507,7 +507,7 @@ impl<E: Entropy> Router<E> {
                 payload,
             });
             // One encoding per serializer.
-            let mut cache: [Option<Arc<[u8]>>; 5] = Default::default();
+            let mut cache: [Option<Arc<[u8]>>; Serializer::ALL.len()] = Default::default();
             for &(to, session) in &s.subscribers {
                 let Some(c) = self.conns.get(&to) else {
                     continue;
@@ -515,9 +515,9 @@ impl<E: Entropy> Router<E> {
                 if !filter.admits(to, session, &c.authid, &c.authrole) {
                     continue;
                 }
-                let slot = &mut cache[c.format as usize % 5];
+                let slot = &mut cache[c.serializer.index()];
                 if slot.is_none() {
-                    *slot = encode(&e, c.format).ok();
+                    *slot = encode(&e, c.serializer).ok();
                 }
                 if let Some(bytes) = slot {
                     out.push(Action::Send {

@@ -38,6 +38,7 @@ use super::dict::{self, Details, Roles, WelcomeDetails};
 use super::error::Error;
 use super::id::{Entropy, MAX_ID};
 use super::message::{ErrorMsg, Message, Payload, Reason};
+use super::serializer::Serializer;
 use super::value::{Format, Raw, Str, Writer};
 
 pub use config::{Permission, Principal, RealmConfig, Role, RouterConfig, ScramSecret, Secret};
@@ -179,6 +180,10 @@ enum State {
 /// What the router keeps of a connection.
 #[derive(Debug)]
 struct Conn {
+    /// What the connection speaks.
+    serializer: Serializer,
+    /// The format of the values in its messages (CBOR under FlatBuffers): what payloads and
+    /// dictionaries built for it are written in.
     format: Format,
     state: State,
     transport: TransportInfo,
@@ -309,12 +314,20 @@ impl<E: Entropy> Router<E> {
         matches!(c.state, State::Established).then(|| c.details(&self.realms[c.realm].config.name))
     }
 
-    /// A transport opened: `conn` speaks `format`.
-    pub fn open(&mut self, conn: ConnId, format: Format, transport: TransportInfo) {
+    /// A transport opened: `conn` speaks `serializer` (a [`Format`], or
+    /// [`Serializer::FlatBuffers`]).
+    pub fn open(
+        &mut self,
+        conn: ConnId,
+        serializer: impl Into<Serializer>,
+        transport: TransportInfo,
+    ) {
+        let serializer = serializer.into();
         self.conns.insert(
             conn,
             Conn {
-                format,
+                serializer,
+                format: serializer.payload_format(),
                 state: State::Hello,
                 transport,
                 session: 0,
@@ -348,8 +361,13 @@ impl<E: Entropy> Router<E> {
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
-        let format = c.format;
-        let msg = match Message::decode_from_client(format, bytes) {
+        // FlatBuffers renders a few option values into `scratch` (see wamp::flatbuffers).
+        let mut scratch = Vec::new();
+        let decoded = match c.serializer {
+            Serializer::Token(f) => Message::decode_from_client(f, bytes),
+            s => Message::decode_as_vec(s, bytes, &mut scratch),
+        };
+        let msg = match decoded {
             Ok(m) => m,
             Err(e) => {
                 if matches!(c.state, State::Closing) {
@@ -535,7 +553,7 @@ impl<E: Entropy> Router<E> {
             ..Default::default()
         };
         let m = Message::Welcome(super::message::Welcome { session, details });
-        let bytes = encode(&m, format);
+        let bytes = encode(&m, c.serializer);
         if let Ok(b) = bytes {
             out.push(Action::Send { to: conn, bytes: b });
         }
@@ -627,7 +645,7 @@ impl<E: Entropy> Router<E> {
         let Some(c) = self.conns.get(&to) else {
             return false;
         };
-        match encode(m, c.format) {
+        match encode(m, c.serializer) {
             Ok(bytes) => {
                 out.push(Action::Send { to, bytes });
                 true
@@ -675,9 +693,9 @@ impl<E: Entropy> Router<E> {
 }
 
 /// Encodes a message into shared bytes.
-fn encode(m: &Message<'_>, format: Format) -> Result<Arc<[u8]>, Error> {
+fn encode(m: &Message<'_>, serializer: Serializer) -> Result<Arc<[u8]>, Error> {
     let mut v = Vec::with_capacity(64);
-    m.encode(format, &mut v)?;
+    m.encode_as(serializer, &mut v)?;
     Ok(Arc::from(v))
 }
 

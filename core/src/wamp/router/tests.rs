@@ -415,3 +415,106 @@ fn roles_restrict_what_sessions_may_do() {
     let sent = n.send(1, r#"[16,3,{"acknowledge":true},"com.public.t"]"#);
     assert!(sent[0].1.contains("wamp.error.not_authorized"));
 }
+
+/// A FlatBuffers session and a JSON session on one router: calls, events and errors cross
+/// between them with their payloads (transcoded JSON ↔ CBOR), the FlatBuffers side's HELLO
+/// without roles (as Autobahn|Python sends it) joins.
+#[cfg(feature = "flatbuffers")]
+#[test]
+fn flatbuffers_and_json_sessions_interoperate() {
+    let mut n = net();
+    let fb = |json: &str| {
+        let m = Message::decode(Format::Json, json.as_bytes()).unwrap();
+        let mut v = Vec::new();
+        m.encode_as(Serializer::FlatBuffers, &mut v).unwrap();
+        v
+    };
+    // What the router sent, as JSON text (FlatBuffers decoded for conn 1).
+    let run = |n: &mut Net<_>, conn: ConnId, bytes: &[u8]| -> Sent {
+        let mut out = Outbox::new();
+        n.r.receive(conn, bytes, n.now, &mut out);
+        out.into_iter()
+            .map(|a| match a {
+                Action::Send { to: 1, bytes } => {
+                    let mut scratch = Vec::new();
+                    let m = Message::decode_as_vec(Serializer::FlatBuffers, &bytes, &mut scratch)
+                        .unwrap();
+                    let mut v = Vec::new();
+                    m.encode(Format::Json, &mut v).unwrap();
+                    (1, String::from_utf8(v).unwrap())
+                }
+                Action::Send { to, bytes } => (to, String::from_utf8(bytes.to_vec()).unwrap()),
+                Action::Close { to } => (to, "CLOSE".to_string()),
+            })
+            .collect()
+    };
+    n.r.open(1, Serializer::FlatBuffers, TransportInfo::default());
+    let sent = run(&mut n, 1, &fb(r#"[1,"realm1",{}]"#));
+    assert!(sent[0].1.starts_with("[2,"), "{sent:?}");
+    n.join(2, CLIENT);
+
+    // The FlatBuffers side registers; the JSON side calls with args and kwargs.
+    let sent = run(&mut n, 1, &fb(r#"[64,1,{},"com.fb.add"]"#));
+    let reg = ack_id(&sent[0].1);
+    let sent = run(
+        &mut n,
+        2,
+        r#"[48,7,{},"com.fb.add",[2,3],{"k":"v"}]"#.as_bytes(),
+    );
+    let inv = &sent[0].1;
+    assert_eq!(sent[0].0, 1);
+    assert!(inv.starts_with("[68,"), "{inv}");
+    assert!(inv.contains(&alloc::format!(",{reg},")), "{inv}");
+    assert!(inv.ends_with(r#"[2,3],{"k":"v"}]"#), "{inv}");
+    let inv_id: u64 = inv[4..].split(',').next().unwrap().parse().unwrap();
+    let sent = run(
+        &mut n,
+        1,
+        &fb(&alloc::format!(r#"[70,{inv_id},{{}},[5],{{"sum":5}}]"#)),
+    );
+    assert_eq!(sent, [(2, r#"[50,7,{},[5],{"sum":5}]"#.to_string())]);
+
+    // An error from the FlatBuffers callee reaches the JSON caller with its payload.
+    let sent = run(&mut n, 2, r#"[48,8,{},"com.fb.add",[1]]"#.as_bytes());
+    let inv_id: u64 = sent[0].1[4..].split(',').next().unwrap().parse().unwrap();
+    let sent = run(
+        &mut n,
+        1,
+        &fb(&alloc::format!(
+            r#"[8,68,{inv_id},{{}},"com.fb.oops",["bad"]]"#
+        )),
+    );
+    assert_eq!(
+        sent,
+        [(2, r#"[8,48,8,{},"com.fb.oops",["bad"]]"#.to_string())]
+    );
+
+    // Events both ways.
+    let sent = run(&mut n, 1, &fb(r#"[32,2,{},"com.topic"]"#));
+    let sub = ack_id(&sent[0].1);
+    let sent = run(
+        &mut n,
+        2,
+        r#"[16,9,{},"com.topic",["hi"],{"n":1}]"#.as_bytes(),
+    );
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, 1);
+    assert!(sent[0].1.starts_with(&alloc::format!("[36,{sub},")));
+    assert!(sent[0].1.ends_with(r#"["hi"],{"n":1}]"#), "{}", sent[0].1);
+    run(&mut n, 2, r#"[32,3,{},"com.back"]"#.as_bytes());
+    let sent = run(
+        &mut n,
+        1,
+        &fb(r#"[16,3,{"acknowledge":true,"exclude_me":false},"com.back",[1.5]]"#),
+    );
+    assert!(
+        sent.iter()
+            .any(|(to, m)| *to == 2 && m.ends_with(",{},[1.5]]")),
+        "{sent:?}"
+    );
+    assert!(
+        sent.iter()
+            .any(|(to, m)| *to == 1 && m.starts_with("[17,3,")),
+        "{sent:?}"
+    );
+}
