@@ -386,64 +386,58 @@ fn encode<O: Out + ?Sized>(
         #[cfg(feature = "flatbuffers")]
         Serializer::FlatBuffers => super::flatbuffers::encode(m, out),
         #[cfg(not(feature = "flatbuffers"))]
-        Serializer::FlatBuffers => Err(CodecError::new(
-            super::error::ErrorKind::Unsupported,
-            "this serializer",
-        )),
+        Serializer::FlatBuffers => return Err(no_flatbuffers()),
     }
     .map_err(SessionError::Codec)
 }
 
-/// Writes a message that `write` builds with a token writer: directly for the token
-/// formats; for FlatBuffers built as CBOR in a stack buffer first, then re-encoded.
-fn write_built<O: Out + ?Sized>(
-    serializer: Serializer,
-    out: &mut O,
-    write: impl FnOnce(&mut Writer<'_, dyn Out + '_>) -> Result<(), CodecError>,
-) -> Result<(), SessionError> {
-    match serializer {
-        Serializer::Token(f) => {
-            let out: &mut (dyn Out + '_) = &mut OutRef(out);
-            write(&mut Writer::new(f, out))?;
-            Ok(())
-        }
-        #[cfg(feature = "flatbuffers")]
-        Serializer::FlatBuffers => {
-            let mut buf = [0u8; 2048];
-            let mut tmp = super::out::SliceOut::new(&mut buf);
-            write(&mut Writer::new(Format::Cbor, &mut tmp as &mut dyn Out))?;
-            let n = tmp.written();
-            let m = Message::decode(Format::Cbor, &buf[..n])?;
-            encode(&m, serializer, out)
-        }
-        #[cfg(not(feature = "flatbuffers"))]
-        Serializer::FlatBuffers => {
-            let _ = (out, write);
-            Err(SessionError::Codec(CodecError::new(
-                super::error::ErrorKind::Unsupported,
-                "this serializer",
-            )))
-        }
-    }
+#[cfg(not(feature = "flatbuffers"))]
+fn no_flatbuffers() -> SessionError {
+    SessionError::Codec(CodecError::new(
+        super::error::ErrorKind::Unsupported,
+        "this serializer",
+    ))
 }
 
-/// An `Out` behind a `?Sized` reference, as a sized one.
-struct OutRef<'o, O: Out + ?Sized>(&'o mut O);
+/// For FlatBuffers: a message that `write` builds with a token writer, built as CBOR in a
+/// stack buffer first, then re-encoded (the token formats write straight into `out`).
+#[cfg(feature = "flatbuffers")]
+fn via_cbor<O: Out + ?Sized>(
+    serializer: Serializer,
+    out: &mut O,
+    write: impl FnOnce(&mut Writer<'_, super::out::SliceOut<'_>>) -> Result<(), CodecError>,
+) -> Result<(), SessionError> {
+    let mut buf = [0u8; 2048];
+    let mut tmp = super::out::SliceOut::new(&mut buf);
+    write(&mut Writer::new(Format::Cbor, &mut tmp))?;
+    let n = tmp.written();
+    let m = Message::decode(Format::Cbor, &buf[..n])?;
+    encode(&m, serializer, out)
+}
 
-impl<O: Out + ?Sized> Out for OutRef<'_, O> {
-    fn put(&mut self, bytes: &[u8]) -> Result<(), CodecError> {
-        self.0.put(bytes)
+/// AUTHENTICATE with a token writer.
+fn write_authenticate<O: Out + ?Sized>(
+    w: &mut Writer<'_, O>,
+    signature: &str,
+    extra: &[(&str, &str)],
+) -> Result<(), CodecError> {
+    w.array(3)?;
+    w.u64(code::AUTHENTICATE)?;
+    w.str(signature)?;
+    w.map(extra.len())?;
+    for (k, v) in extra {
+        w.str(k)?;
+        w.str(v)?;
     }
-    fn put_byte(&mut self, b: u8) -> Result<(), CodecError> {
-        self.0.put_byte(b)
-    }
-    fn written(&self) -> usize {
-        self.0.written()
-    }
+    w.end()?;
+    w.end()
 }
 
 /// HELLO with a token writer (roles and features from [`ROLES`]).
-fn write_hello(w: &mut Writer<'_, dyn Out + '_>, hello: &Hello<'_>) -> Result<(), CodecError> {
+fn write_hello<O: Out + ?Sized>(
+    w: &mut Writer<'_, O>,
+    hello: &Hello<'_>,
+) -> Result<(), CodecError> {
     w.array(3)?;
     w.u64(code::HELLO)?;
     w.str(hello.realm)?;
@@ -559,7 +553,13 @@ impl<R: Requests> Session<R> {
         if self.state != State::Closed {
             return Err(SessionError::InvalidState);
         }
-        write_built(self.serializer, out, |w| write_hello(w, hello))?;
+        match self.serializer {
+            Serializer::Token(f) => write_hello(&mut Writer::new(f, out), hello)?,
+            #[cfg(feature = "flatbuffers")]
+            s => via_cbor(s, out, |w| write_hello(w, hello))?,
+            #[cfg(not(feature = "flatbuffers"))]
+            Serializer::FlatBuffers => return Err(no_flatbuffers()),
+        }
         self.state = State::HelloSent;
         Ok(())
     }
@@ -575,18 +575,13 @@ impl<R: Requests> Session<R> {
         if !matches!(self.state, State::HelloSent | State::Authenticating) {
             return Err(SessionError::InvalidState);
         }
-        write_built(self.serializer, out, |w| {
-            w.array(3)?;
-            w.u64(code::AUTHENTICATE)?;
-            w.str(signature)?;
-            w.map(extra.len())?;
-            for (k, v) in extra {
-                w.str(k)?;
-                w.str(v)?;
-            }
-            w.end()?;
-            w.end()
-        })?;
+        match self.serializer {
+            Serializer::Token(f) => write_authenticate(&mut Writer::new(f, out), signature, extra)?,
+            #[cfg(feature = "flatbuffers")]
+            s => via_cbor(s, out, |w| write_authenticate(w, signature, extra))?,
+            #[cfg(not(feature = "flatbuffers"))]
+            Serializer::FlatBuffers => return Err(no_flatbuffers()),
+        }
         self.state = State::Authenticating;
         Ok(())
     }
@@ -1063,6 +1058,62 @@ mod tests {
             })
         ));
         s
+    }
+
+    #[test]
+    #[cfg(feature = "flatbuffers")]
+    fn hello_and_authenticate_in_flatbuffers() {
+        let mut s = S::new(Serializer::FlatBuffers);
+        assert_eq!(s.format(), Format::Cbor);
+        let mut buf = [0u8; 1024];
+        let mut out = SliceOut::new(&mut buf);
+        s.hello(
+            &Hello {
+                realm: "realm1",
+                authmethods: &["cryptosign"],
+                authid: Some("joe"),
+                authextra: &[("pubkey", "abcd")],
+                ..Default::default()
+            },
+            &mut out,
+        )
+        .unwrap();
+        let bytes = out.as_slice();
+        let mut scratch = [0u8; 4096];
+        let Ok(Message::Hello(h)) =
+            Message::decode_as(Serializer::FlatBuffers, bytes, &mut scratch)
+        else {
+            panic!("{bytes:?}")
+        };
+        assert!(h.realm.eq_str("realm1") && h.details.authid.unwrap().eq_str("joe"));
+        let roles = h.details.roles.unwrap();
+        assert!(crate::wamp::dict::has_feature(
+            roles.callee.unwrap(),
+            "shared_registration"
+        ));
+        let methods = h.details.authmethods.unwrap();
+        assert_eq!(crate::wamp::dict::strs(methods).unwrap().count(), 1);
+        assert_eq!(
+            h.details
+                .authextra
+                .unwrap()
+                .get("pubkey")
+                .unwrap()
+                .unwrap()
+                .reader()
+                .str()
+                .unwrap(),
+            "abcd"
+        );
+        let mut buf = [0u8; 256];
+        let mut out = SliceOut::new(&mut buf);
+        s.authenticate("sig", &[], &mut out).unwrap();
+        let Ok(Message::Authenticate(a)) =
+            Message::decode_as(Serializer::FlatBuffers, out.as_slice(), &mut [])
+        else {
+            panic!()
+        };
+        assert!(a.signature.eq_str("sig"));
     }
 
     #[test]
