@@ -3,7 +3,7 @@
 #   1. cargo fmt --check          4. no_std build of ferrobahn-core for thumbv7em-none-eabihf
 #   2. cargo clippy -D warnings   5. release build of the examples and the ferrobahn command
 #   3. cargo test                 6. Autobahn TestSuite, server and client roles
-#                                 7. permessage-deflate interop with Autobahn|Python
+#                                 7. compression interop (deflate, brotli, bzip2, snappy)
 #                                 8. WAMP message compatibility with Autobahn|Python
 #                                 9. wss:// with Autobahn|Python + TestSuite 1-10 over TLS
 #                                10. HTTP CONNECT proxy (proxy.py)
@@ -85,7 +85,7 @@ step "Autobahn TestSuite: scripts/autobahn.sh (server and client roles)"
 venv="$(scripts/venv.sh)"
 echo "kosoku venv: $venv"
 AUTOBAHN_VENV="$venv" scripts/autobahn.sh
-step "permessage-deflate interop with Autobahn|Python: scripts/interop.sh"
+step "per-message compression interop (deflate, brotli, bzip2, snappy) with Autobahn|Python: scripts/interop.sh"
 AUTOBAHN_VENV="$venv" scripts/interop.sh
 step "WAMP messages with Autobahn|Python, every type x serializer: scripts/wamp-compat.sh"
 scripts/wamp-compat.sh
